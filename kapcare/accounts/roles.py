@@ -1,0 +1,41 @@
+"""The clinic's roles and what each may do (groups created by migration 0002).
+
+A migration keeps its own frozen copy of this table; tests/accounts/test_roles.py
+fails when the two drift apart, so a change here needs a new migration.
+"""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    CLINIC_ADMIN = "Clinic admin", "Clinic admin"
+    PHYSICIAN = "Physician", "Physician"
+    NURSE = "Nurse", "Nurse"
+    THERAPIST = "Therapist", "Therapist"
+    FRONT_DESK = "Front desk", "Front desk"
+    PATIENT = "Patient", "Patient"
+
+
+CLINICAL_ROLES = frozenset({Role.PHYSICIAN, Role.NURSE, Role.THERAPIST})
+STAFF_ROLES = frozenset(set(Role) - {Role.PATIENT})
+
+_DEMOGRAPHICS = (
+    "patients.view_patient",
+    "patients.add_patient",
+    "patients.change_patient",
+    "patients.invite_patient",
+)
+_CLINICAL = (*_DEMOGRAPHICS, "patients.view_clinical_record")
+
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.CLINIC_ADMIN: (
+        "accounts.manage_staff",
+        "audit.view_auditevent",
+        "website.change_clinicprofile",
+    ),
+    Role.PHYSICIAN: _CLINICAL,
+    Role.NURSE: _CLINICAL,
+    Role.THERAPIST: _CLINICAL,
+    Role.FRONT_DESK: _DEMOGRAPHICS,
+    Role.PATIENT: (),
+}

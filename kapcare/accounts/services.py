@@ -1,0 +1,131 @@
+"""Account writes: staff accounts, two-step verification, sign-in events."""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.sessions.models import Session
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from kapcare.accounts.models import User
+from kapcare.audit.services import Action, Information, record_event
+from kapcare.website.models import get_clinic_profile
+
+
+def password_setup_link(user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return settings.SITE_URL + reverse(
+        "accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token}
+    )
+
+
+def create_staff_member(
+    *, request: HttpRequest, full_name: str, email: str, credentials: str, groups: list[Group]
+) -> User:
+    """Create an account with no password and email a link to choose one."""
+    with transaction.atomic():
+        user = User.objects.create_user(
+            email, None, full_name=full_name, credentials=credentials, kind=User.Kind.STAFF
+        )
+        user.groups.set(groups)
+        record_event(
+            request=request,
+            action=Action.CREATE,
+            information=Information.ACCOUNT,
+            object_type="user",
+            object_id=user.pk,
+            summary=f"Created staff account {email} ({', '.join(g.name for g in groups)})",
+        )
+        context = {"user": user, "link": password_setup_link(user), "clinic": get_clinic_profile()}
+        subject = render_to_string("accounts/email/welcome_subject.txt", context).strip()
+        body = render_to_string("accounts/email/welcome_body.txt", context)
+        transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+    return user
+
+
+def update_staff_member(
+    *, request: HttpRequest, user: User, full_name: str, email: str, credentials: str,
+    is_active: bool, groups: list[Group],
+) -> list[str]:  # fmt: skip
+    before = {
+        "full_name": user.full_name, "email": user.email, "credentials": user.credentials,
+        "is_active": user.is_active, "roles": sorted(user.groups.values_list("name", flat=True)),
+    }  # fmt: skip
+    after = {
+        "full_name": full_name, "email": email, "credentials": credentials,
+        "is_active": is_active, "roles": sorted(g.name for g in groups),
+    }  # fmt: skip
+    changed = [k for k in before if before[k] != after[k]]
+    if not changed:
+        return []
+    with transaction.atomic():
+        user.full_name, user.email, user.credentials, user.is_active = (
+            full_name, email, credentials, is_active,
+        )  # fmt: skip
+        user.save(update_fields=["full_name", "email", "credentials", "is_active"])
+        user.groups.set(groups)
+        if not is_active:
+            end_sessions_of(user)
+        record_event(
+            request=request,
+            action=Action.UPDATE,
+            information=Information.ACCOUNT,
+            object_type="user",
+            object_id=user.pk,
+            summary=f"Changed staff account {email}: {', '.join(changed)}",
+            detail={"changes": {k: [before[k], after[k]] for k in changed}},
+        )
+    return changed
+
+
+def end_sessions_of(user: User) -> int:
+    """Delete every stored session of this user (deactivation; ASVS 7.4.2)."""
+    ended = 0
+    for session in Session.objects.all().iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended
+
+
+def reset_two_factor(*, request: HttpRequest, user: User) -> None:
+    """Remove a user's TOTP devices; they enrol again at their next sign-in."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        record_event(
+            request=request,
+            action=Action.UPDATE,
+            information=Information.ACCOUNT,
+            object_type="user",
+            object_id=user.pk,
+            summary=f"Reset two-step verification for {user.email}",
+        )
+
+
+def start_totp_enrolment(user: User) -> TOTPDevice:
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    return device
+
+
+def confirm_totp_enrolment(*, request: HttpRequest, device: TOTPDevice) -> None:
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=device.user, confirmed=True).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        record_event(
+            request=request,
+            action=Action.OTP_ENROLLED,
+            information=Information.ACCOUNT,
+            object_type="user",
+            object_id=device.user_id,
+            summary="Enrolled an authenticator app",
+        )

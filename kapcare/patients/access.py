@@ -1,0 +1,62 @@
+"""Permission-checked getters for patient records; each records the read in the audit log."""
+
+import uuid
+
+from django.http import Http404
+
+from kapcare.accounts.access import refuse
+from kapcare.audit.services import Action, Information, record_event
+from kapcare.lib.http import AuthenticatedHttpRequest
+from kapcare.patients.models import Patient
+
+PERMISSION_FOR = {
+    Information.DEMOGRAPHICS: "patients.view_patient",
+    Information.HISTORY: "patients.view_patient",
+    Information.CLINICAL: "patients.view_clinical_record",
+}
+
+
+def get_patient_for_user(
+    request: AuthenticatedHttpRequest,
+    patient_id: uuid.UUID | str,
+    *,
+    information: str = Information.DEMOGRAPHICS,
+    summary: str = "Viewed chart",
+) -> Patient:
+    """Fetch a chart the signed-in user may see, and record that they saw it.
+
+    A patient may only reach their own chart; anyone else's answers 404 so the
+    refusal does not reveal that the chart exists. Staff need the permission for
+    the type of information asked for (front desk: demographics, never clinical).
+    """
+    user = request.user
+    patient = (
+        Patient.objects.select_related("responsible_physician", "responsible_therapist")
+        .filter(pk=patient_id)
+        .first()
+    )
+    if user.is_patient:
+        if patient is None or patient.user_id != user.pk:
+            refuse(request, "A patient asked for another chart")
+            raise Http404("No such chart")
+    elif not user.has_perm(PERMISSION_FOR[information]):
+        raise refuse(request, f"Role may not view {information}", patient=patient)
+    elif patient is None:
+        raise Http404("No such chart")
+    record_event(
+        request=request,
+        action=Action.VIEW,
+        patient=patient,
+        information=information,
+        object_type="patient",
+        object_id=patient.pk,
+        summary=summary,
+    )
+    return patient
+
+
+def get_patient_for_user_rw(request: AuthenticatedHttpRequest, patient_id: uuid.UUID | str) -> Patient:
+    """Fetch a chart for editing (staff with change permission only)."""
+    if request.user.is_patient or not request.user.has_perm("patients.change_patient"):
+        raise refuse(request, "Role may not change charts")
+    return get_patient_for_user(request, patient_id, summary="Opened chart for editing")

@@ -1,0 +1,133 @@
+import re
+from datetime import date
+from typing import Any
+
+import phonenumbers
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils import timezone
+
+from kapcare.accounts.models import User
+from kapcare.accounts.roles import Role
+from kapcare.patients.healthcard import HealthCardError, check_health_number, check_version_code
+from kapcare.patients.models import Patient
+from kapcare.patients.services import EDITABLE_FIELDS
+
+_POSTAL_CODE = re.compile(r"^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$")
+
+
+def clean_canadian_phone(raw: str) -> str:
+    """Return +1 E.164 form, or raise a message people understand."""
+    if not raw.strip():
+        return ""
+    try:
+        number = phonenumbers.parse(raw, "CA")
+    except phonenumbers.NumberParseException as exc:
+        raise forms.ValidationError("Enter a phone number such as 416-555-0123.") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise forms.ValidationError("That is not a valid phone number; check the area code and digits.")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class PatientForm(forms.ModelForm[Patient]):
+    loaded_at = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Patient
+        fields = list(EDITABLE_FIELDS)
+        widgets = {
+            "born_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "referring_clinician": forms.TextInput(),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        staff = User.objects.filter(kind=User.Kind.STAFF, is_active=True).order_by("full_name")
+        self.fields["responsible_physician"].queryset = staff.filter(groups__name=Role.PHYSICIAN)  # type: ignore[attr-defined]
+        self.fields["responsible_therapist"].queryset = staff.filter(groups__name=Role.THERAPIST)  # type: ignore[attr-defined]
+        self.fields["health_number"].help_text = "10 digits, as on the card."
+        self.fields["postal_code"].help_text = "For example M5V 2T6."
+        for name in ("phone", "emergency_contact_phone"):
+            self.fields[name].widget.attrs.update({"type": "tel", "autocomplete": "tel"})
+        if self.instance.pk:
+            self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
+
+    def clean_born_on(self) -> date:
+        born_on: date = self.cleaned_data["born_on"]
+        today = timezone.localdate()
+        if born_on > today:
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if today.year - born_on.year > 120:
+            raise forms.ValidationError("Check the year: that would make the patient over 120.")
+        return born_on
+
+    def clean_health_number(self) -> str:
+        raw = str(self.cleaned_data.get("health_number", ""))
+        if not raw.strip():
+            return ""
+        try:
+            return check_health_number(raw)
+        except HealthCardError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_health_version_code(self) -> str:
+        try:
+            return check_version_code(str(self.cleaned_data.get("health_version_code", "")))
+        except HealthCardError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_phone(self) -> str:
+        return clean_canadian_phone(str(self.cleaned_data.get("phone", "")))
+
+    def clean_emergency_contact_phone(self) -> str:
+        return clean_canadian_phone(str(self.cleaned_data.get("emergency_contact_phone", "")))
+
+    def clean_postal_code(self) -> str:
+        code = str(self.cleaned_data.get("postal_code", "")).strip().upper()
+        if not code:
+            return ""
+        if not _POSTAL_CODE.match(code):
+            raise forms.ValidationError("Enter a Canadian postal code such as M5V 2T6.")
+        return f"{code[:3]} {code[-3:]}"
+
+    def clean_email(self) -> str:
+        return str(self.cleaned_data.get("email", "")).lower()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("health_version_code") and not cleaned.get("health_number"):
+            self.add_error("health_version_code", "Enter the health number too, or leave the version code empty.")
+        return cleaned
+
+    def model_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
+
+
+class InvitationAcceptForm(forms.Form):
+    born_on = forms.DateField(
+        label="Your date of birth",
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+        help_text="To confirm the invitation is yours.",
+    )
+    password1 = forms.CharField(
+        label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="Type it again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first:
+            try:
+                validate_password(first, User(email=self.email))
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned

@@ -1,0 +1,74 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from kapcare.accounts.access import otp_exempt, patient_portal_required
+from kapcare.audit.models import AuditEvent
+from kapcare.audit.services import Action, Information, record_event
+from kapcare.lib.http import AuthenticatedHttpRequest
+from kapcare.patients import services
+from kapcare.patients.forms import InvitationAcceptForm
+
+ACCESS_LOG_ACTIONS = [
+    Action.VIEW, Action.CREATE, Action.UPDATE, Action.EXPORT, Action.PRINT, Action.SEARCH,
+    Action.INVITATION_SENT, Action.INVITATION_ACCEPTED,
+]  # fmt: skip
+
+
+@patient_portal_required
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
+    patient = request.user.patient
+    record_event(
+        request=request, action=Action.VIEW, patient=patient, information=Information.DEMOGRAPHICS,
+        object_type="patient", object_id=patient.pk, summary="Opened the portal home page",
+    )  # fmt: skip
+    return render(request, "patients/portal_home.html", {"patient": patient})
+
+
+@patient_portal_required
+def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Who looked at my record (PHIPA ss.52-54; IPC PHIPA Decision 84)."""
+    patient = request.user.patient
+    events = (
+        AuditEvent.objects.filter(patient=patient, action__in=ACCESS_LOG_ACTIONS)
+        .select_related("actor")
+        .order_by("-seq")
+    )
+    page = Paginator(events, 25).get_page(request.GET.get("page"))
+    record_event(
+        request=request, action=Action.VIEW, patient=patient, information=Information.ACCESS_LOG,
+        object_type="access_log", object_id=patient.pk, summary="Viewed who looked at their record",
+    )  # fmt: skip
+    return render(request, "patients/portal_access_log.html", {"patient": patient, "page": page})
+
+
+@otp_exempt
+@login_not_required
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.find_invitation(token)
+    if invitation is None or not invitation.is_usable():
+        return render(request, "patients/invitation_invalid.html", status=410 if invitation else 404)
+    if request.user.is_authenticated:
+        messages.info(request, "Sign out first to accept a portal invitation.")
+        return redirect("accounts:home")
+    form = InvitationAcceptForm(request.POST or None, email=invitation.sent_to)
+    if request.method == "POST" and form.is_valid():
+        user = services.accept_portal_invitation(
+            request=request,
+            invitation=invitation,
+            born_on=form.cleaned_data["born_on"],
+            password=form.cleaned_data["password1"],
+        )
+        if user is not None:
+            login(request, user, backend=settings.AUTHENTICATION_BACKENDS[-1])
+            messages.success(request, "Welcome. Your portal account is ready.")
+            return redirect("portal:home")
+        invitation.refresh_from_db()
+        if not invitation.is_usable():
+            return render(request, "patients/invitation_invalid.html", status=410)
+        form.add_error("born_on", "That date of birth does not match our records. Please check it.")
+    return render(request, "patients/invitation_accept.html", {"form": form, "invitation": invitation})

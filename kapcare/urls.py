@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+from kapcare.website import views as website_views
+
+urlpatterns = [
+    path("healthz", website_views.healthz, name="healthz"),
+    path("", include("kapcare.website.urls")),
+    path("accounts/", include("kapcare.accounts.urls")),
+    path("patients/", include("kapcare.patients.urls")),
+    path("portal/", include("kapcare.patients.portal_urls")),
+    path("audit/", include("kapcare.audit.urls")),
+]

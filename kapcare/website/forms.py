@@ -1,0 +1,23 @@
+from django import forms
+
+from kapcare.patients.forms import clean_canadian_phone
+from kapcare.website.models import ClinicProfile
+
+
+class ClinicProfileForm(forms.ModelForm[ClinicProfile]):
+    class Meta:
+        model = ClinicProfile
+        fields = [
+            "name", "logo", "street_address", "city", "province", "postal_code", "phone",
+            "email", "hours", "time_zone", "crisis_resources",
+        ]  # fmt: skip
+        widgets = {"hours": forms.Textarea(attrs={"rows": 4}), "crisis_resources": forms.Textarea(attrs={"rows": 4})}
+
+    def clean_phone(self) -> str:
+        return clean_canadian_phone(str(self.cleaned_data.get("phone", "")))
+
+    def clean_logo(self) -> object:
+        logo = self.cleaned_data.get("logo")
+        if logo and getattr(logo, "size", 0) > 1024 * 1024:
+            raise forms.ValidationError("The logo must be under 1 MB.")
+        return logo

@@ -1,0 +1,48 @@
+import zoneinfo
+
+from django.db import models
+
+TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz]
+
+DEFAULT_CRISIS_RESOURCES = (
+    "If you are thinking about suicide or are in crisis, call or text 9-8-8 "
+    "(Suicide Crisis Helpline, 24/7, in English and French). "
+    "In an emergency, call 9-1-1 or go to your nearest emergency department."
+)
+
+
+class ClinicProfile(models.Model):
+    """The clinic's identity, used by every page, email and printout (one row)."""
+
+    name = models.CharField(max_length=150, default="Kapcare Clinic")
+    logo = models.ImageField(upload_to="clinic/", blank=True)
+    street_address = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True, default="Toronto")
+    province = models.CharField(max_length=2, default="ON")
+    postal_code = models.CharField(max_length=7, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+    hours = models.TextField(
+        blank=True, help_text="Opening hours as patients should read them, one line a day."
+    )
+    time_zone = models.CharField(
+        max_length=64, choices=TIME_ZONE_CHOICES, default="America/Toronto"
+    )
+    crisis_resources = models.TextField(
+        default=DEFAULT_CRISIS_RESOURCES,
+        help_text="Shown wherever a patient may need urgent help.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address_lines(self) -> list[str]:
+        city_line = " ".join(p for p in [f"{self.city}," if self.city else "", self.province, self.postal_code] if p)
+        return [line for line in [self.street_address, city_line] if line]
+
+
+def get_clinic_profile() -> ClinicProfile:
+    profile, _ = ClinicProfile.objects.get_or_create(pk=1)
+    return profile
