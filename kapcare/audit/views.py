@@ -36,7 +36,6 @@ def event_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             events = events.filter(occurred_at__gte=_day_start(data["date_from"]))
         if data["date_to"]:
             events = events.filter(occurred_at__lt=_day_start(data["date_to"] + dt.timedelta(days=1)))
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
     record_event(
         request=request,
         action=Action.SEARCH,
@@ -45,5 +44,6 @@ def event_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         summary="Searched the audit log",
         detail={k: str(v) for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v},
     )
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "matched_patients": matched_patients}
     return render(request, "audit/event_list.html", context)

@@ -31,6 +31,10 @@ def clean_canadian_phone(raw: str) -> str:
 
 class PatientForm(forms.ModelForm[Patient]):
     loaded_at = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Wider than the stored values: people type "1234 567 890" and "ab "; clean_* normalise.
+    health_number = forms.CharField(label="Ontario health number", max_length=20, required=False)
+    health_version_code = forms.CharField(label="Version code", max_length=10, required=False)
+    postal_code = forms.CharField(max_length=10, required=False)
 
     class Meta:
         model = Patient

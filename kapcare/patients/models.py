@@ -1,3 +1,4 @@
+import re
 import uuid
 from datetime import date
 
@@ -7,6 +8,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kapcare.patients.healthcard import HealthCard
+
+
+# Strictly YYYY-MM-DD: Python 3.11's date.fromisoformat also reads some 10-digit
+# health numbers as dates.
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class Province(models.TextChoices):
@@ -31,10 +37,11 @@ class PatientQuerySet(models.QuerySet["Patient"]):
         query = query.strip()
         if not query:
             return self
-        try:
-            return self.filter(born_on=date.fromisoformat(query))
-        except ValueError:
-            pass
+        if _ISO_DATE.match(query):
+            try:
+                return self.filter(born_on=date.fromisoformat(query))
+            except ValueError:
+                return self.none()
         compact = query.replace(" ", "").replace("-", "")
         if compact.isdigit() and len(compact) >= 4:
             return self.filter(health_number__startswith=compact)

@@ -38,11 +38,11 @@ def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
         .select_related("actor")
         .order_by("-seq")
     )
-    page = Paginator(events, 25).get_page(request.GET.get("page"))
     record_event(
         request=request, action=Action.VIEW, patient=patient, information=Information.ACCESS_LOG,
         object_type="access_log", object_id=patient.pk, summary="Viewed who looked at their record",
     )  # fmt: skip
+    page = Paginator(events, 25).get_page(request.GET.get("page"))
     return render(request, "patients/portal_access_log.html", {"patient": patient, "page": page})
 
 

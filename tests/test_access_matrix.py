@@ -1,0 +1,118 @@
+"""Role x URL matrix: every URL pattern in the project has a declared policy."""
+
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from kapcare.accounts.models import User
+from kapcare.accounts.roles import Role
+from kapcare.audit.models import AuditEvent
+from kapcare.patients.models import Patient
+from tests.conftest import make_staff, sign_in
+from tests.factories import PatientFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = ["anonymous", "patient", "front_desk", "therapist", "nurse", "physician", "clinic_admin"]
+CLINICAL = {"therapist", "nurse", "physician"}
+PATIENT_DEMOGRAPHICS = {"front_desk"} | CLINICAL
+
+# url name -> (method, personas allowed). Everyone else: anonymous goes to sign-in, others 403.
+PROTECTED: dict[str, tuple[str, set[str]]] = {
+    "patients:patient_list": ("get", PATIENT_DEMOGRAPHICS),
+    "patients:patient_create": ("get", PATIENT_DEMOGRAPHICS),
+    "patients:patient_detail": ("get", PATIENT_DEMOGRAPHICS),
+    "patients:patient_edit": ("get", PATIENT_DEMOGRAPHICS),
+    "patients:patient_history": ("get", PATIENT_DEMOGRAPHICS),
+    "patients:patient_invite": ("post", PATIENT_DEMOGRAPHICS),
+    "accounts:staff_list": ("get", {"clinic_admin"}),
+    "accounts:staff_create": ("get", {"clinic_admin"}),
+    "accounts:staff_edit": ("get", {"clinic_admin"}),
+    "accounts:staff_reset_two_factor": ("post", {"clinic_admin"}),
+    "audit:event_list": ("get", {"clinic_admin"}),
+    "website:clinic_settings": ("get", {"clinic_admin"}),
+    "portal:home": ("get", {"patient"}),
+    "portal:access_log": ("get", {"patient"}),
+}
+# Reachable by anyone signed in (each routes people by role).
+SIGNED_IN = {"accounts:home", "accounts:otp_enrol", "accounts:otp_verify", "accounts:logout"}
+# Public pages: no sign-in, no patient data.
+PUBLIC = {
+    "healthz", "website:home", "website:clinic_logo", "accounts:login",
+    "accounts:password_reset", "accounts:password_reset_done",
+    "accounts:password_reset_confirm", "accounts:password_reset_complete",
+    "portal:invitation_accept",
+}  # fmt: skip
+
+
+def _names(resolver: URLResolver, prefix: str = "") -> Iterator[str]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            yield from _names(entry, ns)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield prefix + entry.name
+
+
+def test_every_url_in_the_project_has_a_policy() -> None:
+    declared = set(PROTECTED) | SIGNED_IN | PUBLIC
+    assert set(_names(get_resolver())) == declared
+
+
+@pytest.fixture
+def world(db: None) -> dict[str, object]:
+    patient = PatientFactory.create()
+    patient_user = UserFactory.create(kind=User.Kind.PATIENT, roles=[Role.PATIENT])
+    Patient.objects.filter(pk=patient.pk).update(user=patient_user)
+    people: dict[str, User | None] = {
+        "anonymous": None,
+        "patient": patient_user,
+        "front_desk": make_staff(Role.FRONT_DESK),
+        "therapist": make_staff(Role.THERAPIST),
+        "nurse": make_staff(Role.NURSE),
+        "physician": make_staff(Role.PHYSICIAN),
+        "clinic_admin": make_staff(Role.CLINIC_ADMIN),
+    }
+    other_patient = PatientFactory.create()
+    return {"people": people, "patient": other_patient}
+
+
+def _url(name: str, world: dict[str, object]) -> str:
+    other: Patient = world["patient"]  # type: ignore[assignment]
+    people: dict[str, User] = world["people"]  # type: ignore[assignment]
+    if name.startswith("patients:") and name not in {"patients:patient_list", "patients:patient_create"}:
+        return reverse(name, args=[other.pk])
+    if name in {"accounts:staff_edit", "accounts:staff_reset_two_factor"}:
+        return reverse(name, args=[people["physician"].pk])
+    return reverse(name)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("name", sorted(PROTECTED))
+def test_role_url_matrix(world: dict[str, object], persona: str, name: str) -> None:
+    method, allowed = PROTECTED[name]
+    user: User | None = world["people"][persona]  # type: ignore[index]
+    client = sign_in(Client(), user) if user else Client()
+    denied_before = AuditEvent.objects.filter(action=AuditEvent.Action.ACCESS_DENIED).count()
+    response = getattr(client, method)(_url(name, world))
+    if persona == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("accounts:login"))
+    elif persona in allowed:
+        assert response.status_code in {200, 302}
+        if response.status_code == 302:
+            assert not response["Location"].startswith(reverse("accounts:login"))
+    else:
+        assert response.status_code == 403
+        other: Patient = world["patient"]  # type: ignore[assignment]
+        assert other.legal_family_name.encode() not in response.content
+        denied_after = AuditEvent.objects.filter(action=AuditEvent.Action.ACCESS_DENIED).count()
+        assert denied_after == denied_before + 1
+
+
+@pytest.mark.parametrize("name", sorted(PUBLIC - {"accounts:password_reset_confirm", "portal:invitation_accept"}))
+def test_public_pages_answer_without_sign_in(client: Client, name: str) -> None:
+    response = client.get(reverse(name))
+    assert response.status_code in {200, 404}  # the logo is 404 until one is uploaded
