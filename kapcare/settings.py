@@ -27,7 +27,9 @@ def envbool(name: str, default: bool) -> bool:
         return True
     if raw.lower() in {"0", "false", "no", "off"}:
         return False
-    raise ImproperlyConfigured(f"{name} must be 0/1, true/false, yes/no or on/off, not {raw!r}")
+    raise ImproperlyConfigured(
+        f"{name} must be 0/1, true/false, yes/no or on/off, not {raw!r}"
+    )
 
 
 def envint(name: str, default: int) -> int:
@@ -35,7 +37,9 @@ def envint(name: str, default: int) -> int:
     try:
         return int(raw) if raw else default
     except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from exc
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number, not {raw!r}"
+        ) from exc
 
 
 def envsecret(name: str, default: str = "") -> str:
@@ -55,7 +59,7 @@ SECRET_KEY = envsecret("SECRET_KEY")
 if not SECRET_KEY:
     if PRODUCTION:
         raise ImproperlyConfigured("Set SECRET_KEY (or SECRET_KEY_FILE) in production")
-    SECRET_KEY = "development-only-key-never-use-in-production-" + "x" * 20  # noqa: S105
+    SECRET_KEY = "development-only-key-never-use-in-production-" + "x" * 20
 
 ALLOWED_HOSTS = [
     h.strip()
@@ -67,7 +71,9 @@ ALLOWED_HOSTS = [
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set ALLOWED_HOSTS in production")
 CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
+    o.strip()
+    for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",")
+    if o.strip()
 ]
 
 INSTALLED_APPS = [
@@ -97,12 +103,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "kapcare.accounts.middleware.IdleTimeoutMiddleware",
     "kapcare.accounts.middleware.StaffTwoFactorMiddleware",
     "kapcare.website.middleware.ClinicTimeZoneMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -159,7 +165,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},
@@ -184,6 +192,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kapcare.accounts.views.lockout"
+AXES_USERNAME_CALLABLE = "kapcare.accounts.views.axes_username"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
 
@@ -218,7 +227,9 @@ EMAIL_PORT = envint("EMAIL_PORT", 587)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", default=True)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Kapcare <no-reply@localhost>")
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Kapcare <no-reply@localhost>"
+)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # HTTPS hardening: on in production (manage.py check --deploy is clean), off for http://127.0.0.1.

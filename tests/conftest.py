@@ -5,19 +5,24 @@ from collections.abc import Callable
 import pytest
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from pytest_django import Settings
 
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.patients.models import Patient
 from tests.factories import PatientFactory, TOTPDeviceFactory, UserFactory
 
+ClientFor = Callable[..., Client]
+
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings: pytest.FixtureRequest) -> None:
+def _test_settings(settings: Settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        "staticfiles": {
+            "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        },
     }
 
 
@@ -88,14 +93,16 @@ def patient_b(db: None) -> Patient:
 @pytest.fixture
 def patient_user(patient_a: Patient) -> User:
     """Patient A's portal account: sees only patient A's record, through the portal."""
-    user = UserFactory.create(kind=User.Kind.PATIENT, email=patient_a.email, roles=[Role.PATIENT])
+    user = UserFactory.create(
+        kind=User.Kind.PATIENT, email=patient_a.email, roles=[Role.PATIENT]
+    )
     Patient.objects.filter(pk=patient_a.pk).update(user=user)
     patient_a.refresh_from_db()
     return user
 
 
 @pytest.fixture
-def client_for(client: Client) -> Callable[[User], Client]:
+def client_for() -> ClientFor:
     """A fresh signed-in client per user (the default `client` is left anonymous)."""
 
     def make(user: User, *, verified: bool = True) -> Client:

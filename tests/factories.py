@@ -16,6 +16,11 @@ from kapcare.patients.services import allocate_mrns
 PASSWORD = "correct horse battery staple"
 
 
+def _add_roles(user: User, create: bool, roles: list[Role] | None) -> None:
+    if create and roles:
+        user.groups.add(*Group.objects.filter(name__in=roles))
+
+
 class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
@@ -26,10 +31,9 @@ class UserFactory(factory.django.DjangoModelFactory[User]):
     kind = User.Kind.STAFF
     password = factory.django.Password(PASSWORD)
 
-    @factory.post_generation
-    def roles(self, create: bool, extracted: list[Role] | None, **kwargs: object) -> None:
-        if create and extracted:
-            self.groups.add(*Group.objects.filter(name__in=extracted))
+    roles = factory.PostGeneration(
+        lambda user, create, extracted, **kwargs: _add_roles(user, create, extracted)
+    )
 
 
 class TOTPDeviceFactory(factory.django.DjangoModelFactory[TOTPDevice]):
@@ -42,7 +46,7 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory[TOTPDevice]):
 
 
 def valid_health_number(seed: int) -> str:
-    prefix = str(random.Random(seed).randint(100_000_000, 999_999_999))  # noqa: S311
+    prefix = str(random.Random(seed).randint(100_000_000, 999_999_999))
     return prefix + luhn_check_digit(prefix)
 
 
@@ -53,7 +57,9 @@ class PatientFactory(factory.django.DjangoModelFactory[Patient]):
     mrn = factory.LazyFunction(lambda: allocate_mrns(1)[0])
     legal_given_name = factory.Faker("first_name", locale="en_CA")
     legal_family_name = factory.Faker("last_name", locale="en_CA")
-    born_on = factory.Faker("date_between", start_date=date(1950, 1, 1), end_date=date(2005, 12, 31))
+    born_on = factory.Faker(
+        "date_between", start_date=date(1950, 1, 1), end_date=date(2005, 12, 31)
+    )
     sex_at_birth = Patient.SexAtBirth.FEMALE
     email = factory.Sequence(lambda n: f"patient{n}@example.com")
     health_number = factory.Sequence(valid_health_number)

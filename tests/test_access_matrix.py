@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import URLResolver, get_resolver, reverse
 
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
@@ -15,7 +15,15 @@ from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-PERSONAS = ["anonymous", "patient", "front_desk", "therapist", "nurse", "physician", "clinic_admin"]
+PERSONAS = [
+    "anonymous",
+    "patient",
+    "front_desk",
+    "therapist",
+    "nurse",
+    "physician",
+    "clinic_admin",
+]
 CLINICAL = {"therapist", "nurse", "physician"}
 PATIENT_DEMOGRAPHICS = {"front_desk"} | CLINICAL
 
@@ -37,7 +45,12 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "portal:access_log": ("get", {"patient"}),
 }
 # Reachable by anyone signed in (each routes people by role).
-SIGNED_IN = {"accounts:home", "accounts:otp_enrol", "accounts:otp_verify", "accounts:logout"}
+SIGNED_IN = {
+    "accounts:home",
+    "accounts:otp_enrol",
+    "accounts:otp_verify",
+    "accounts:logout",
+}
 # Public pages: no sign-in, no patient data.
 PUBLIC = {
     "healthz", "website:home", "website:clinic_logo", "accounts:login",
@@ -52,7 +65,7 @@ def _names(resolver: URLResolver, prefix: str = "") -> Iterator[str]:
         if isinstance(entry, URLResolver):
             ns = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
             yield from _names(entry, ns)
-        elif isinstance(entry, URLPattern) and entry.name:
+        elif entry.name:
             yield prefix + entry.name
 
 
@@ -82,7 +95,10 @@ def world(db: None) -> dict[str, object]:
 def _url(name: str, world: dict[str, object]) -> str:
     other: Patient = world["patient"]  # type: ignore[assignment]
     people: dict[str, User] = world["people"]  # type: ignore[assignment]
-    if name.startswith("patients:") and name not in {"patients:patient_list", "patients:patient_create"}:
+    if name.startswith("patients:") and name not in {
+        "patients:patient_list",
+        "patients:patient_create",
+    }:
         return reverse(name, args=[other.pk])
     if name in {"accounts:staff_edit", "accounts:staff_reset_two_factor"}:
         return reverse(name, args=[people["physician"].pk])
@@ -95,7 +111,9 @@ def test_role_url_matrix(world: dict[str, object], persona: str, name: str) -> N
     method, allowed = PROTECTED[name]
     user: User | None = world["people"][persona]  # type: ignore[index]
     client = sign_in(Client(), user) if user else Client()
-    denied_before = AuditEvent.objects.filter(action=AuditEvent.Action.ACCESS_DENIED).count()
+    denied_before = AuditEvent.objects.filter(
+        action=AuditEvent.Action.ACCESS_DENIED
+    ).count()
     response = getattr(client, method)(_url(name, world))
     if persona == "anonymous":
         assert response.status_code == 302
@@ -108,11 +126,16 @@ def test_role_url_matrix(world: dict[str, object], persona: str, name: str) -> N
         assert response.status_code == 403
         other: Patient = world["patient"]  # type: ignore[assignment]
         assert other.legal_family_name.encode() not in response.content
-        denied_after = AuditEvent.objects.filter(action=AuditEvent.Action.ACCESS_DENIED).count()
+        denied_after = AuditEvent.objects.filter(
+            action=AuditEvent.Action.ACCESS_DENIED
+        ).count()
         assert denied_after == denied_before + 1
 
 
-@pytest.mark.parametrize("name", sorted(PUBLIC - {"accounts:password_reset_confirm", "portal:invitation_accept"}))
+@pytest.mark.parametrize(
+    "name",
+    sorted(PUBLIC - {"accounts:password_reset_confirm", "portal:invitation_accept"}),
+)
 def test_public_pages_answer_without_sign_in(client: Client, name: str) -> None:
     response = client.get(reverse(name))
     assert response.status_code in {200, 404}  # the logo is 404 until one is uploaded

@@ -5,14 +5,16 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 
 from kapcare.audit.services import Action, record_event
 
-ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponse])
+ViewFunc = TypeVar("ViewFunc", bound=Callable[..., HttpResponseBase])
 
 
-def refuse(request: HttpRequest, reason: str, *, patient: Any = None) -> PermissionDenied:
+def refuse(
+    request: HttpRequest, reason: str, *, patient: Any = None
+) -> PermissionDenied:
     record_event(
         request=request,
         action=Action.ACCESS_DENIED,
@@ -29,9 +31,13 @@ def staff_permission_required(*perms: str) -> Callable[[ViewFunc], ViewFunc]:
 
     def decorator(view: ViewFunc) -> ViewFunc:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(
+            request: HttpRequest, *args: Any, **kwargs: Any
+        ) -> HttpResponseBase:
             user = request.user
-            if not (user.is_authenticated and user.is_clinic_staff and user.has_perms(perms)):
+            if not (
+                user.is_authenticated and user.is_clinic_staff and user.has_perms(perms)
+            ):
                 raise refuse(request, f"Needs {', '.join(perms)}")
             return view(request, *args, **kwargs)
 
@@ -44,7 +50,7 @@ def patient_portal_required(view: ViewFunc) -> ViewFunc:
     """Allow a signed-in patient whose account is linked to a chart."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         if not (user.is_authenticated and user.is_patient and hasattr(user, "patient")):
             raise refuse(request, "The portal is for patients only")

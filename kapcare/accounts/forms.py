@@ -10,7 +10,8 @@ from kapcare.accounts.roles import STAFF_ROLES, Role
 
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
-        label="Email", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"})
+        label="Email",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
 
     error_messages = {
@@ -43,7 +44,9 @@ class TokenForm(forms.Form):
     def clean_token(self) -> str:
         token = str(self.cleaned_data["token"]).strip()
         if not token.isdigit():
-            raise forms.ValidationError("The code is 6 digits, with no letters or spaces.")
+            raise forms.ValidationError(
+                "The code is 6 digits, with no letters or spaces."
+            )
         return token
 
 
@@ -61,7 +64,7 @@ class StaffForm(forms.ModelForm[User]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
+        if self.instance.pk is not None:
             self.fields["roles"].initial = self.instance.role_names
 
     def clean_email(self) -> str:

@@ -52,7 +52,10 @@ class IdleTimeoutMiddleware:
                     "to protect patient information. Please sign in again.",
                 )
                 login_url = reverse(settings.LOGIN_URL)
-                return _redirect(request, f"{login_url}?{urlencode({'next': request.get_full_path()})}")
+                return _redirect(
+                    request,
+                    f"{login_url}?{urlencode({'next': request.get_full_path()})}",
+                )
             if not isinstance(last, (int, float)) or now - last > _TOUCH_EVERY_SECONDS:
                 request.session["last_activity"] = now
         return self.get_response(request)
@@ -76,10 +79,14 @@ class StaffTwoFactorMiddleware:
         user = request.user
         if not user.is_authenticated or user.is_verified():
             return None
-        if getattr(view_func, "otp_exempt", False) or not getattr(view_func, "login_required", True):
+        if getattr(view_func, "otp_exempt", False) or not getattr(
+            view_func, "login_required", True
+        ):
             return None
         has_device = user_has_device(user, confirmed=True)
         if user.is_patient and not has_device:
             return None
         target = "accounts:otp_verify" if has_device else "accounts:otp_enrol"
-        return _redirect(request, f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")
+        return _redirect(
+            request, f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}"
+        )

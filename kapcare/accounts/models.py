@@ -1,7 +1,11 @@
 import uuid
 from functools import cached_property
 
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.models import (
+    AbstractBaseUser,
+    BaseUserManager,
+    PermissionsMixin,
+)
 from django.db import models
 from django.utils import timezone
 
@@ -78,6 +82,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_clinic_staff(self) -> bool:
         return self.kind == self.Kind.STAFF
+
+    def is_verified(self) -> bool:
+        """Whether this session passed TOTP; django_otp's OTPMiddleware replaces this
+        per request, so without the middleware the answer is a safe "no"."""
+        return False
 
     @cached_property
     def role_names(self) -> list[str]:

@@ -27,12 +27,21 @@ def password_setup_link(user: User) -> str:
 
 
 def create_staff_member(
-    *, request: HttpRequest, full_name: str, email: str, credentials: str, groups: list[Group]
+    *,
+    request: HttpRequest,
+    full_name: str,
+    email: str,
+    credentials: str,
+    groups: list[Group],
 ) -> User:
     """Create an account with no password and email a link to choose one."""
     with transaction.atomic():
         user = User.objects.create_user(
-            email, None, full_name=full_name, credentials=credentials, kind=User.Kind.STAFF
+            email,
+            None,
+            full_name=full_name,
+            credentials=credentials,
+            kind=User.Kind.STAFF,
         )
         user.groups.set(groups)
         record_event(
@@ -43,8 +52,14 @@ def create_staff_member(
             object_id=user.pk,
             summary=f"Created staff account {email} ({', '.join(g.name for g in groups)})",
         )
-        context = {"user": user, "link": password_setup_link(user), "clinic": get_clinic_profile()}
-        subject = render_to_string("accounts/email/welcome_subject.txt", context).strip()
+        context = {
+            "user": user,
+            "link": password_setup_link(user),
+            "clinic": get_clinic_profile(),
+        }
+        subject = render_to_string(
+            "accounts/email/welcome_subject.txt", context
+        ).strip()
         body = render_to_string("accounts/email/welcome_body.txt", context)
         transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
     return user
@@ -54,9 +69,11 @@ def update_staff_member(
     *, request: HttpRequest, user: User, full_name: str, email: str, credentials: str,
     is_active: bool, groups: list[Group],
 ) -> list[str]:  # fmt: skip
+    # Read the stored values: a bound ModelForm has already copied its input onto `user`.
+    stored = User.objects.get(pk=user.pk)
     before = {
-        "full_name": user.full_name, "email": user.email, "credentials": user.credentials,
-        "is_active": user.is_active, "roles": sorted(user.groups.values_list("name", flat=True)),
+        "full_name": stored.full_name, "email": stored.email, "credentials": stored.credentials,
+        "is_active": stored.is_active, "roles": sorted(stored.groups.values_list("name", flat=True)),
     }  # fmt: skip
     after = {
         "full_name": full_name, "email": email, "credentials": credentials,
@@ -112,13 +129,17 @@ def reset_two_factor(*, request: HttpRequest, user: User) -> None:
 def start_totp_enrolment(user: User) -> TOTPDevice:
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        device = TOTPDevice.objects.create(
+            user=user, name="Authenticator app", confirmed=False
+        )
     return device
 
 
 def confirm_totp_enrolment(*, request: HttpRequest, device: TOTPDevice) -> None:
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=device.user, confirmed=True).exclude(pk=device.pk).delete()
+        TOTPDevice.objects.filter(user=device.user, confirmed=True).exclude(
+            pk=device.pk
+        ).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
         record_event(

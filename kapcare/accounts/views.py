@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -39,7 +40,7 @@ class LoginView(auth_views.LoginView):
     authentication_form = EmailAuthenticationForm
     redirect_authenticated_user = True
 
-    def form_valid(self, form: EmailAuthenticationForm) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         record_event(
             request=self.request, action=Action.LOGIN, information=Information.ACCOUNT,
@@ -47,7 +48,7 @@ class LoginView(auth_views.LoginView):
         )  # fmt: skip
         return response
 
-    def form_invalid(self, form: EmailAuthenticationForm) -> HttpResponse:
+    def form_invalid(self, form: AuthenticationForm) -> HttpResponse:
         if "username" in form.data:
             record_event(
                 request=self.request,
@@ -62,7 +63,15 @@ class LoginView(auth_views.LoginView):
 login_view = otp_exempt(login_not_required(LoginView.as_view()))
 
 
-def lockout(request: HttpRequest, original_response: Any, credentials: dict[str, Any] | None) -> HttpResponse:
+def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
+    """The email being tried, lower-cased, so "Nurse@X" and "nurse@x" share one lock."""
+    raw = (credentials or {}).get("username") or request.POST.get("username", "")
+    return str(raw).strip().lower()[:254]
+
+
+def lockout(
+    request: HttpRequest, original_response: Any, credentials: dict[str, Any] | None
+) -> HttpResponse:
     """django-axes lockout: 429 with a clear message, recorded in the audit log."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     record_event(
@@ -79,7 +88,12 @@ def lockout(request: HttpRequest, original_response: Any, credentials: dict[str,
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        record_event(request=request, action=Action.LOGOUT, information=Information.ACCOUNT, summary="Signed out")
+        record_event(
+            request=request,
+            action=Action.LOGOUT,
+            information=Information.ACCOUNT,
+            summary="Signed out",
+        )
     logout(request)
     messages.success(request, "You are signed out.")
     return redirect(settings.LOGIN_URL)
@@ -98,7 +112,9 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _qr_data_uri(device: TOTPDevice) -> str:
-    svg = segno.make(device.config_url, error="m").svg_inline(scale=5, dark="#111", light="#fff")
+    svg = segno.make(device.config_url, error="m").svg_inline(
+        scale=5, dark="#111", light="#fff"
+    )
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
@@ -115,7 +131,10 @@ def otp_enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
             otp_login(request, device)
             messages.success(request, "Two-step verification is set up.")
             return HttpResponseRedirect(_safe_next(request, reverse("accounts:home")))
-        form.add_error("token", "That code did not match. Check your phone's clock and try the newest code.")
+        form.add_error(
+            "token",
+            "That code did not match. Check your phone's clock and try the newest code.",
+        )
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     context = {
         "form": form,
@@ -136,15 +155,29 @@ def otp_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
         allowed, _ = device.verify_is_allowed()
         if allowed and device.verify_token(form.cleaned_data["token"]):
             otp_login(request, device)
-            record_event(request=request, action=Action.OTP_VERIFIED, information=Information.ACCOUNT, summary="Passed two-step verification")
+            record_event(
+                request=request,
+                action=Action.OTP_VERIFIED,
+                information=Information.ACCOUNT,
+                summary="Passed two-step verification",
+            )
             return HttpResponseRedirect(_safe_next(request, reverse("accounts:home")))
-        record_event(request=request, action=Action.OTP_FAILED, information=Information.ACCOUNT, summary="Wrong or reused code")
+        record_event(
+            request=request,
+            action=Action.OTP_FAILED,
+            information=Information.ACCOUNT,
+            summary="Wrong or reused code",
+        )
         form.add_error(
             "token",
             "That code did not work. Codes change every 30 seconds and each works once; "
             "after repeated failures you must wait a little longer between tries.",
         )
-    return render(request, "accounts/otp_verify.html", {"form": form, "next": _safe_next(request, "")})
+    return render(
+        request,
+        "accounts/otp_verify.html",
+        {"form": form, "next": _safe_next(request, "")},
+    )
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -185,24 +218,42 @@ def _public(view: Any) -> Any:
 
 
 password_reset = _public(PasswordResetView.as_view())
-password_reset_done = _public(auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html"))
+password_reset_done = _public(
+    auth_views.PasswordResetDoneView.as_view(
+        template_name="accounts/password_reset_done.html"
+    )
+)
 password_reset_confirm = _public(PasswordResetConfirmView.as_view())
 password_reset_complete = _public(
-    auth_views.PasswordResetCompleteView.as_view(template_name="accounts/password_reset_complete.html")
+    auth_views.PasswordResetCompleteView.as_view(
+        template_name="accounts/password_reset_complete.html"
+    )
 )
 
 
 @staff_permission_required("accounts.manage_staff")
 def staff_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
-    staff = User.objects.filter(kind=User.Kind.STAFF).prefetch_related("groups").order_by("full_name")
+    staff = (
+        User.objects.filter(kind=User.Kind.STAFF)
+        .prefetch_related("groups")
+        .order_by("full_name")
+    )
     if query:
-        staff = staff.filter(full_name__icontains=query) | staff.filter(email__icontains=query)
+        staff = staff.filter(full_name__icontains=query) | staff.filter(
+            email__icontains=query
+        )
     page = Paginator(staff, 25).get_page(request.GET.get("page"))
     devices = set(
-        TOTPDevice.objects.filter(user__in=[u.pk for u in page], confirmed=True).values_list("user_id", flat=True)
+        TOTPDevice.objects.filter(
+            user__in=[u.pk for u in page], confirmed=True
+        ).values_list("user_id", flat=True)
     )
-    return render(request, "accounts/staff_list.html", {"page": page, "query": query, "enrolled": devices})
+    return render(
+        request,
+        "accounts/staff_list.html",
+        {"page": page, "query": query, "enrolled": devices},
+    )
 
 
 @staff_permission_required("accounts.manage_staff")
@@ -217,7 +268,10 @@ def staff_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             credentials=data["credentials"],
             groups=form.selected_groups(),
         )
-        messages.success(request, f"Account created. {user.email} has been emailed a link to set a password.")
+        messages.success(
+            request,
+            f"Account created. {user.email} has been emailed a link to set a password.",
+        )
         return redirect("accounts:staff_list")
     return render(request, "accounts/staff_form.html", {"form": form, "creating": True})
 
@@ -243,13 +297,22 @@ def staff_edit(request: AuthenticatedHttpRequest, user_id: str) -> HttpResponse:
             messages.success(request, "Saved." if changed else "Nothing changed.")
             return redirect("accounts:staff_list")
     member.refresh_from_db()
-    return render(request, "accounts/staff_form.html", {"form": form, "member": member, "creating": False})
+    return render(
+        request,
+        "accounts/staff_form.html",
+        {"form": form, "member": member, "creating": False},
+    )
 
 
 @staff_permission_required("accounts.manage_staff")
 @require_POST
-def staff_reset_two_factor(request: AuthenticatedHttpRequest, user_id: str) -> HttpResponse:
+def staff_reset_two_factor(
+    request: AuthenticatedHttpRequest, user_id: str
+) -> HttpResponse:
     member = get_object_or_404(User, pk=user_id, kind=User.Kind.STAFF)
     services.reset_two_factor(request=request, user=member)
-    messages.success(request, f"{member.full_name} will set up two-step verification at their next sign-in.")
+    messages.success(
+        request,
+        f"{member.full_name} will set up two-step verification at their next sign-in.",
+    )
     return redirect("accounts:staff_edit", user_id=member.pk)

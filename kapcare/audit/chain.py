@@ -35,7 +35,9 @@ CHAINED_FIELDS = (
 def event_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
     payload = {name: fields[name] for name in CHAINED_FIELDS}
     payload["prev_hash"] = prev_hash
-    blob = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    blob = json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -73,9 +75,12 @@ def find_first_break(
     last_seq = expected_seq - 1
     if last_seq != head_seq:
         if last_seq < head_seq:
-            return ChainBreak(last_seq + 1, f"events #{last_seq + 1} to #{head_seq} are missing")
-        return ChainBreak(head_seq + 1, f"event #{head_seq + 1} was added outside the audit service")
+            return ChainBreak(
+                last_seq + 1, f"events #{last_seq + 1} to #{head_seq} are missing"
+            )
+        return ChainBreak(
+            head_seq + 1, f"event #{head_seq + 1} was added outside the audit service"
+        )
     if prev != head_hash:
         return ChainBreak(last_seq, f"event #{last_seq} does not match the chain head")
     return None
-

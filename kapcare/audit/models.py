@@ -42,7 +42,10 @@ class AuditEvent(models.Model):
         OTP_ENROLLED = "otp_enrolled", "Enrolled two-step verification"
         OTP_VERIFIED = "otp_verified", "Passed two-step verification"
         OTP_FAILED = "otp_failed", "Failed two-step verification"
-        PASSWORD_RESET_REQUESTED = "password_reset_requested", "Requested a password reset"
+        PASSWORD_RESET_REQUESTED = (
+            "password_reset_requested",
+            "Requested a password reset",
+        )
         PASSWORD_CHANGED = "password_changed", "Changed password"
         INVITATION_SENT = "invitation_sent", "Sent a portal invitation"
         INVITATION_ACCEPTED = "invitation_accepted", "Accepted a portal invitation"
@@ -78,7 +81,9 @@ class AuditEvent(models.Model):
         related_name="+",
     )
     action = models.CharField(max_length=40, choices=Action.choices)
-    information = models.CharField(max_length=40, choices=Information.choices, blank=True)
+    information = models.CharField(
+        max_length=40, choices=Information.choices, blank=True
+    )
     object_type = models.CharField(max_length=60, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
     summary = models.CharField(max_length=300, blank=True)
@@ -94,9 +99,15 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-seq"]
         indexes = [
-            models.Index(fields=["patient", "-occurred_at"], name="audit_event_patient_time"),
-            models.Index(fields=["actor", "-occurred_at"], name="audit_event_actor_time"),
-            models.Index(fields=["object_type", "object_id"], name="audit_event_object"),
+            models.Index(
+                fields=["patient", "-occurred_at"], name="audit_event_patient_time"
+            ),
+            models.Index(
+                fields=["actor", "-occurred_at"], name="audit_event_actor_time"
+            ),
+            models.Index(
+                fields=["object_type", "object_id"], name="audit_event_object"
+            ),
         ]
 
     def __str__(self) -> str:

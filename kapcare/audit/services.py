@@ -43,17 +43,23 @@ class Context:
     request_id: str
 
     @classmethod
-    def from_request(cls, request: HttpRequest | None, actor: "User | None" = None) -> "Context":
+    def from_request(
+        cls, request: HttpRequest | None, actor: "User | None" = None
+    ) -> "Context":
         user = actor
         if user is None and request is not None and request.user.is_authenticated:
-            user = request.user  # type: ignore[assignment]
+            user = request.user
         return cls(
             actor_id=str(user.pk) if user is not None else None,
             actor_label=user.email if user is not None else "",
             actor_role=user.role_label if user is not None else "",
             ip_address=request.META.get("REMOTE_ADDR") if request is not None else None,
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300] if request is not None else "",
-            request_id=getattr(request, "request_id", "") if request is not None else "",
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300]
+            if request is not None
+            else "",
+            request_id=getattr(request, "request_id", "")
+            if request is not None
+            else "",
         )
 
     @classmethod
@@ -139,11 +145,12 @@ def _stored_events(batch_size: int = 2000) -> Iterator[tuple[dict[str, Any], str
         "ip_address", "user_agent", "request_id", "prev_hash", "hash",
     )  # fmt: skip
     for row in rows.iterator(chunk_size=batch_size):
-        prev_hash, stored_hash = row.pop("prev_hash"), row.pop("hash")
-        row["occurred_at"] = row["occurred_at"].astimezone(UTC).isoformat()
+        fields: dict[str, Any] = dict(row)
+        prev_hash, stored_hash = fields.pop("prev_hash"), fields.pop("hash")
+        fields["occurred_at"] = fields["occurred_at"].astimezone(UTC).isoformat()
         for key in ("actor_id", "patient_id"):
-            row[key] = str(row[key]) if row[key] is not None else None
-        yield row, prev_hash, stored_hash
+            fields[key] = str(fields[key]) if fields[key] is not None else None
+        yield fields, prev_hash, stored_hash
 
 
 def verify_audit_chain() -> tuple[int, ChainBreak | None]:

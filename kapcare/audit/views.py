@@ -35,14 +35,20 @@ def event_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         if data["date_from"]:
             events = events.filter(occurred_at__gte=_day_start(data["date_from"]))
         if data["date_to"]:
-            events = events.filter(occurred_at__lt=_day_start(data["date_to"] + dt.timedelta(days=1)))
+            events = events.filter(
+                occurred_at__lt=_day_start(data["date_to"] + dt.timedelta(days=1))
+            )
     record_event(
         request=request,
         action=Action.SEARCH,
         information=Information.ACCESS_LOG,
         object_type="audit_log",
         summary="Searched the audit log",
-        detail={k: str(v) for k, v in (form.cleaned_data if form.is_valid() else {}).items() if v},
+        detail={
+            k: str(v)
+            for k, v in (form.cleaned_data if form.is_valid() else {}).items()
+            if v
+        },
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "matched_patients": matched_patients}

@@ -9,7 +9,7 @@ from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.models import Patient
 
-PERMISSION_FOR = {
+PERMISSION_FOR: dict[str, str] = {
     Information.DEMOGRAPHICS: "patients.view_patient",
     Information.HISTORY: "patients.view_patient",
     Information.CLINICAL: "patients.view_clinical_record",
@@ -55,7 +55,9 @@ def get_patient_for_user(
     return patient
 
 
-def get_patient_for_user_rw(request: AuthenticatedHttpRequest, patient_id: uuid.UUID | str) -> Patient:
+def get_patient_for_user_rw(
+    request: AuthenticatedHttpRequest, patient_id: uuid.UUID | str
+) -> Patient:
     """Fetch a chart for editing (staff with change permission only)."""
     if request.user.is_patient or not request.user.has_perm("patients.change_patient"):
         raise refuse(request, "Role may not change charts")

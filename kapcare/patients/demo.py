@@ -43,11 +43,15 @@ def demo_totp_key(email: str) -> str:
     return hashlib.sha256(f"kapcare-demo-totp:{email}".encode()).hexdigest()[:40]
 
 
-def _ensure_staff(role: Role, slug: str, name: str, credentials: str) -> tuple[User, DemoLogin]:
+def _ensure_staff(
+    role: Role, slug: str, name: str, credentials: str
+) -> tuple[User, DemoLogin]:
     email = f"{slug}@{DEMO_DOMAIN}"
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name, credentials=credentials)
+        user = User.objects.create_user(
+            email, DEMO_PASSWORD, full_name=name, credentials=credentials
+        )
     user.groups.add(Group.objects.get(name=role))
     key = demo_totp_key(email)
     TOTPDevice.objects.get_or_create(
@@ -62,7 +66,9 @@ def synthetic_health_number(rng: random.Random) -> str:
     return prefix + luhn_check_digit(prefix)
 
 
-def make_patients(count: int, *, physicians: list[User], therapists: list[User], seed: int) -> list[Patient]:
+def make_patients(
+    count: int, *, physicians: list[User], therapists: list[User], seed: int
+) -> list[Patient]:
     fake = Faker("en_CA")
     fake.seed_instance(seed)
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not security
@@ -82,15 +88,30 @@ def make_patients(count: int, *, physicians: list[User], therapists: list[User],
                 born_on=today - timedelta(days=rng.randint(19 * 365, 80 * 365)),
                 sex_at_birth=sex,
                 phone=f"+1416555{rng.randint(100, 199):04d}",
-                email=f"{given}.{family}.{seed}-{i}@example.com".lower().replace(" ", ""),
+                email=f"{given}.{family}.{seed}-{i}@example.com".lower().replace(
+                    " ", ""
+                ),
                 street_address=fake.street_address(),
-                city=rng.choice(["Toronto", "Ottawa", "Hamilton", "Mississauga", "London", "Kingston"]),
+                city=rng.choice(
+                    [
+                        "Toronto",
+                        "Ottawa",
+                        "Hamilton",
+                        "Mississauga",
+                        "London",
+                        "Kingston",
+                    ]
+                ),
                 province=Province.ON,
-                postal_code=rng.choice(["M5V 2T6", "K1P 5J2", "L8P 4R5", "L5B 3C2", "N6A 3K7", "K7L 3N6"]),
+                postal_code=rng.choice(
+                    ["M5V 2T6", "K1P 5J2", "L8P 4R5", "L5B 3C2", "N6A 3K7", "K7L 3N6"]
+                ),
                 health_number=synthetic_health_number(rng),
                 health_version_code=rng.choice(["", "AB", "XY", "K"]),
                 emergency_contact_name=fake.name(),
-                emergency_contact_relationship=rng.choice(["Partner", "Parent", "Sibling", "Friend"]),
+                emergency_contact_relationship=rng.choice(
+                    ["Partner", "Parent", "Sibling", "Friend"]
+                ),
                 emergency_contact_phone=f"+1647555{rng.randint(100, 199):04d}",
                 referring_clinician=f"Dr. {fake.last_name()}, family physician",
                 responsible_physician=rng.choice(physicians) if physicians else None,
@@ -128,7 +149,9 @@ def _ensure_portal_patient() -> DemoLogin:
     email = f"patient@{DEMO_DOMAIN}"
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email, DEMO_PASSWORD, full_name="Demo Patient", kind=User.Kind.PATIENT)
+        user = User.objects.create_user(
+            email, DEMO_PASSWORD, full_name="Demo Patient", kind=User.Kind.PATIENT
+        )
         user.groups.add(Group.objects.get(name=Role.PATIENT))
     if not Patient.objects.filter(user=user).exists():
         patient = Patient.objects.filter(user__isnull=True).order_by("mrn").first()

@@ -9,11 +9,17 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
-from kapcare.patients.healthcard import HealthCardError, check_health_number, check_version_code
+from kapcare.patients.healthcard import (
+    HealthCardError,
+    check_health_number,
+    check_version_code,
+)
 from kapcare.patients.models import Patient
 from kapcare.patients.services import EDITABLE_FIELDS
 
-_POSTAL_CODE = re.compile(r"^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$")
+_POSTAL_CODE = re.compile(
+    r"^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$"
+)
 
 
 def clean_canadian_phone(raw: str) -> str:
@@ -23,17 +29,25 @@ def clean_canadian_phone(raw: str) -> str:
     try:
         number = phonenumbers.parse(raw, "CA")
     except phonenumbers.NumberParseException as exc:
-        raise forms.ValidationError("Enter a phone number such as 416-555-0123.") from exc
+        raise forms.ValidationError(
+            "Enter a phone number such as 416-555-0123."
+        ) from exc
     if not phonenumbers.is_valid_number(number):
-        raise forms.ValidationError("That is not a valid phone number; check the area code and digits.")
+        raise forms.ValidationError(
+            "That is not a valid phone number; check the area code and digits."
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class PatientForm(forms.ModelForm[Patient]):
     loaded_at = forms.CharField(widget=forms.HiddenInput, required=False)
     # Wider than the stored values: people type "1234 567 890" and "ab "; clean_* normalise.
-    health_number = forms.CharField(label="Ontario health number", max_length=20, required=False)
-    health_version_code = forms.CharField(label="Version code", max_length=10, required=False)
+    health_number = forms.CharField(
+        label="Ontario health number", max_length=20, required=False
+    )
+    health_version_code = forms.CharField(
+        label="Version code", max_length=10, required=False
+    )
     postal_code = forms.CharField(max_length=10, required=False)
 
     class Meta:
@@ -46,14 +60,22 @@ class PatientForm(forms.ModelForm[Patient]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        staff = User.objects.filter(kind=User.Kind.STAFF, is_active=True).order_by("full_name")
-        self.fields["responsible_physician"].queryset = staff.filter(groups__name=Role.PHYSICIAN)  # type: ignore[attr-defined]
-        self.fields["responsible_therapist"].queryset = staff.filter(groups__name=Role.THERAPIST)  # type: ignore[attr-defined]
+        staff = User.objects.filter(kind=User.Kind.STAFF, is_active=True).order_by(
+            "full_name"
+        )
+        physician = self.fields["responsible_physician"]
+        therapist = self.fields["responsible_therapist"]
+        assert isinstance(physician, forms.ModelChoiceField)  # noqa: S101 - type narrowing
+        assert isinstance(therapist, forms.ModelChoiceField)  # noqa: S101 - type narrowing
+        physician.queryset = staff.filter(groups__name=Role.PHYSICIAN)
+        therapist.queryset = staff.filter(groups__name=Role.THERAPIST)
         self.fields["health_number"].help_text = "10 digits, as on the card."
         self.fields["postal_code"].help_text = "For example M5V 2T6."
         for name in ("phone", "emergency_contact_phone"):
-            self.fields[name].widget.attrs.update({"type": "tel", "autocomplete": "tel"})
-        if self.instance.pk:
+            self.fields[name].widget.attrs.update(
+                {"type": "tel", "autocomplete": "tel"}
+            )
+        if self.instance.pk is not None:
             self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
 
     def clean_born_on(self) -> date:
@@ -62,7 +84,9 @@ class PatientForm(forms.ModelForm[Patient]):
         if born_on > today:
             raise forms.ValidationError("The date of birth cannot be in the future.")
         if today.year - born_on.year > 120:
-            raise forms.ValidationError("Check the year: that would make the patient over 120.")
+            raise forms.ValidationError(
+                "Check the year: that would make the patient over 120."
+            )
         return born_on
 
     def clean_health_number(self) -> str:
@@ -76,7 +100,9 @@ class PatientForm(forms.ModelForm[Patient]):
 
     def clean_health_version_code(self) -> str:
         try:
-            return check_version_code(str(self.cleaned_data.get("health_version_code", "")))
+            return check_version_code(
+                str(self.cleaned_data.get("health_version_code", ""))
+            )
         except HealthCardError as exc:
             raise forms.ValidationError(str(exc)) from exc
 
@@ -84,7 +110,9 @@ class PatientForm(forms.ModelForm[Patient]):
         return clean_canadian_phone(str(self.cleaned_data.get("phone", "")))
 
     def clean_emergency_contact_phone(self) -> str:
-        return clean_canadian_phone(str(self.cleaned_data.get("emergency_contact_phone", "")))
+        return clean_canadian_phone(
+            str(self.cleaned_data.get("emergency_contact_phone", ""))
+        )
 
     def clean_postal_code(self) -> str:
         code = str(self.cleaned_data.get("postal_code", "")).strip().upper()
@@ -100,7 +128,10 @@ class PatientForm(forms.ModelForm[Patient]):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if cleaned.get("health_version_code") and not cleaned.get("health_number"):
-            self.add_error("health_version_code", "Enter the health number too, or leave the version code empty.")
+            self.add_error(
+                "health_version_code",
+                "Enter the health number too, or leave the version code empty.",
+            )
         return cleaned
 
     def model_fields(self) -> dict[str, Any]:
@@ -114,10 +145,12 @@ class InvitationAcceptForm(forms.Form):
         help_text="To confirm the invitation is yours.",
     )
     password1 = forms.CharField(
-        label="Choose a password", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Choose a password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
     password2 = forms.CharField(
-        label="Type it again", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label="Type it again",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:

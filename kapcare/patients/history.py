@@ -43,12 +43,16 @@ def history_entries(events: Iterable[AuditEvent]) -> list[HistoryEntry]:
         for value in pair
         if value
     }
-    users = {str(u.pk): u.display_name for u in User.objects.filter(pk__in=user_ids)} if user_ids else {}
+    users = (
+        {str(u.pk): u.display_name for u in User.objects.filter(pk__in=user_ids)}
+        if user_ids
+        else {}
+    )
     entries = []
     for event in events:
         rows = [
             FieldChange(
-                label=str(Patient._meta.get_field(field).verbose_name).capitalize(),
+                label=Patient.field_label(field),
                 before=_display(field, before, users),
                 after=_display(field, after, users),
             )

@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from kapcare.patients.healthcard import HealthCard
 
-
 # Strictly YYYY-MM-DD: Python 3.11's date.fromisoformat also reads some 10-digit
 # health numbers as dates.
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -73,7 +72,9 @@ class Patient(models.Model):
     legal_given_name = models.CharField("legal given name", max_length=100)
     legal_family_name = models.CharField("legal family name", max_length=100)
     preferred_name = models.CharField(max_length=100, blank=True)
-    pronouns = models.CharField(max_length=40, blank=True, help_text="For example she/her, they/them.")
+    pronouns = models.CharField(
+        max_length=40, blank=True, help_text="For example she/her, they/them."
+    )
     born_on = models.DateField("date of birth")
     sex_at_birth = models.CharField(max_length=10, choices=SexAtBirth.choices)
     gender_identity = models.CharField(max_length=60, blank=True)
@@ -81,7 +82,9 @@ class Patient(models.Model):
     email = models.EmailField(blank=True)
     street_address = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True)
-    province = models.CharField(max_length=2, choices=Province.choices, default=Province.ON)
+    province = models.CharField(
+        max_length=2, choices=Province.choices, default=Province.ON
+    )
     postal_code = models.CharField(max_length=7, blank=True)
     health_number = models.CharField("Ontario health number", max_length=10, blank=True)
     health_version_code = models.CharField("version code", max_length=2, blank=True)
@@ -105,7 +108,9 @@ class Patient(models.Model):
         on_delete=models.PROTECT,
         related_name="patients_as_therapist",
     )
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PROSPECT)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.PROSPECT
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -164,6 +169,11 @@ class Patient(models.Model):
             return None
         return HealthCard(self.health_number, self.health_version_code)
 
+    @classmethod
+    def field_label(cls, name: str) -> str:
+        field = cls._meta.get_field(name)
+        return str(getattr(field, "verbose_name", name)).capitalize()
+
     def build_search_text(self) -> str:
         parts = [self.legal_given_name, self.legal_family_name, self.preferred_name]
         return " ".join(p for p in parts if p).lower()
@@ -182,7 +192,9 @@ class PortalInvitation(models.Model):
     """An expiring, single-use link that lets a patient create their portal account."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="invitations")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="invitations"
+    )
     token_hash = models.CharField(max_length=64, unique=True)
     sent_to = models.EmailField()
     created_by = models.ForeignKey(

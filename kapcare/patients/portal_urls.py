@@ -7,5 +7,9 @@ app_name = "portal"
 urlpatterns = [
     path("", portal_views.home, name="home"),
     path("access-log/", portal_views.access_log, name="access_log"),
-    path("invitation/<str:token>/", portal_views.invitation_accept, name="invitation_accept"),
+    path(
+        "invitation/<str:token>/",
+        portal_views.invitation_accept,
+        name="invitation_accept",
+    ),
 ]

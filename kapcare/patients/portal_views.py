@@ -43,7 +43,9 @@ def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
         object_type="access_log", object_id=patient.pk, summary="Viewed who looked at their record",
     )  # fmt: skip
     page = Paginator(events, 25).get_page(request.GET.get("page"))
-    return render(request, "patients/portal_access_log.html", {"patient": patient, "page": page})
+    return render(
+        request, "patients/portal_access_log.html", {"patient": patient, "page": page}
+    )
 
 
 @otp_exempt
@@ -51,7 +53,11 @@ def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     invitation = services.find_invitation(token)
     if invitation is None or not invitation.is_usable():
-        return render(request, "patients/invitation_invalid.html", status=410 if invitation else 404)
+        return render(
+            request,
+            "patients/invitation_invalid.html",
+            status=410 if invitation else 404,
+        )
     if request.user.is_authenticated:
         messages.info(request, "Sign out first to accept a portal invitation.")
         return redirect("accounts:home")
@@ -70,5 +76,11 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         invitation.refresh_from_db()
         if not invitation.is_usable():
             return render(request, "patients/invitation_invalid.html", status=410)
-        form.add_error("born_on", "That date of birth does not match our records. Please check it.")
-    return render(request, "patients/invitation_accept.html", {"form": form, "invitation": invitation})
+        form.add_error(
+            "born_on", "That date of birth does not match our records. Please check it."
+        )
+    return render(
+        request,
+        "patients/invitation_accept.html",
+        {"form": form, "invitation": invitation},
+    )

@@ -27,8 +27,8 @@ from kapcare.audit.services import (
     record_event,
     record_events,
 )
-from kapcare.website.models import get_clinic_profile
 from kapcare.patients.models import MrnCounter, Patient, PortalInvitation
+from kapcare.website.models import get_clinic_profile
 
 # Fields staff edit on the chart; their old and new values go into the history.
 EDITABLE_FIELDS = (
@@ -63,7 +63,9 @@ def allocate_mrns(count: int) -> list[str]:
 
 
 def _value(patient: Patient, field: str) -> Any:
-    value = getattr(patient, f"{field}_id" if field.startswith("responsible_") else field)
+    value = getattr(
+        patient, f"{field}_id" if field.startswith("responsible_") else field
+    )
     if isinstance(value, date):
         return value.isoformat()
     return str(value) if value is not None else ""
@@ -73,7 +75,9 @@ def snapshot(patient: Patient) -> dict[str, Any]:
     return {field: _value(patient, field) for field in EDITABLE_FIELDS}
 
 
-def create_patient(*, request: HttpRequest | None, fields: dict[str, Any], created_by: User | None) -> Patient:
+def create_patient(
+    *, request: HttpRequest | None, fields: dict[str, Any], created_by: User | None
+) -> Patient:
     with transaction.atomic():
         patient = Patient(**fields)
         patient.mrn = allocate_mrns(1)[0]
@@ -110,7 +114,9 @@ def update_patient(
         for name, value in fields.items():
             setattr(current, name, value)
         after = snapshot(current)
-        changes = {k: [before[k], after[k]] for k in EDITABLE_FIELDS if before[k] != after[k]}
+        changes = {
+            k: [before[k], after[k]] for k in EDITABLE_FIELDS if before[k] != after[k]
+        }
         if not changes:
             return {}
         current.search_text = current.build_search_text()
@@ -124,21 +130,20 @@ def update_patient(
             information=Information.DEMOGRAPHICS,
             object_type="patient",
             object_id=current.pk,
-            summary="Changed " + ", ".join(_label(k) for k in changes),
+            summary="Changed "
+            + ", ".join(Patient.field_label(k).lower() for k in changes),
             detail={"changes": changes},
         )
     patient.refresh_from_db()
     return changes
 
 
-def _label(field: str) -> str:
-    return str(Patient._meta.get_field(field).verbose_name)
-
-
 def _last_editor(patient: Patient) -> str:
     event = (
         AuditEvent.objects.filter(
-            object_type="patient", object_id=str(patient.pk), action__in=[Action.UPDATE, Action.CREATE]
+            object_type="patient",
+            object_id=str(patient.pk),
+            action__in=[Action.UPDATE, Action.CREATE],
         )
         .order_by("-seq")
         .first()
@@ -150,7 +155,9 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite_patient_to_portal(*, request: HttpRequest, patient: Patient, invited_by: User) -> PortalInvitation:
+def invite_patient_to_portal(
+    *, request: HttpRequest, patient: Patient, invited_by: User
+) -> PortalInvitation:
     """Revoke earlier open invitations, create a new one and email its link on commit."""
     if not patient.email:
         raise ValueError("Add the patient's email address before inviting them.")
@@ -185,7 +192,9 @@ def invite_patient_to_portal(*, request: HttpRequest, patient: Patient, invited_
             "expires_at": invitation.expires_at,
             "clinic": get_clinic_profile(),
         }
-        subject = render_to_string("patients/email/invitation_subject.txt", context).strip()
+        subject = render_to_string(
+            "patients/email/invitation_subject.txt", context
+        ).strip()
         body = render_to_string("patients/email/invitation_body.txt", context)
         transaction.on_commit(lambda: send_mail(subject, body, None, [patient.email]))
     return invitation
@@ -204,8 +213,10 @@ def accept_portal_invitation(
 ) -> User | None:
     """Create the portal account if the date of birth matches; count a failure otherwise."""
     with transaction.atomic():
-        invitation = PortalInvitation.objects.select_for_update().select_related("patient").get(
-            pk=invitation.pk
+        invitation = (
+            PortalInvitation.objects.select_for_update()
+            .select_related("patient")
+            .get(pk=invitation.pk)
         )
         patient = invitation.patient
         if not invitation.is_usable():

@@ -33,30 +33,52 @@ def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         action=Action.SEARCH if query else Action.VIEW,
         information=Information.PATIENT_LIST,
         object_type="patient_list",
-        summary=f"Patient list page {page.number}" + (f", search {query!r}" if query else ""),
+        summary=f"Patient list page {page.number}"
+        + (f", search {query!r}" if query else ""),
         detail={"shown": [str(p.pk) for p in page]},
     )
-    context = {"page": page, "query": query, "status": status, "statuses": Patient.Status.choices}
-    template = "patients/partials/patient_rows.html" if request.htmx else "patients/patient_list.html"
+    context = {
+        "page": page,
+        "query": query,
+        "status": status,
+        "statuses": Patient.Status.choices,
+    }
+    template = (
+        "patients/partials/patient_rows.html"
+        if request.htmx
+        else "patients/patient_list.html"
+    )
     return render(request, template, context)
 
 
 @staff_permission_required("patients.view_patient")
 def patient_detail(request: AuthenticatedHttpRequest, patient_id: str) -> HttpResponse:
     patient = get_patient_for_user(request, patient_id)
-    return render(request, "patients/patient_detail.html", {"patient": patient, "tab": "overview"})
+    return render(
+        request, "patients/patient_detail.html", {"patient": patient, "tab": "overview"}
+    )
 
 
 @staff_permission_required("patients.view_patient")
 def patient_history(request: AuthenticatedHttpRequest, patient_id: str) -> HttpResponse:
     patient = get_patient_for_user(
-        request, patient_id, information=Information.HISTORY, summary="Viewed change history"
+        request,
+        patient_id,
+        information=Information.HISTORY,
+        summary="Viewed change history",
     )
     events = AuditEvent.objects.filter(
-        object_type="patient", object_id=str(patient.pk), action__in=[Action.CREATE, Action.UPDATE]
+        object_type="patient",
+        object_id=str(patient.pk),
+        action__in=[Action.CREATE, Action.UPDATE],
     ).order_by("-seq")
     page = Paginator(events, 20).get_page(request.GET.get("page"))
-    context = {"patient": patient, "tab": "history", "page": page, "entries": history_entries(page)}
+    context = {
+        "patient": patient,
+        "tab": "history",
+        "page": page,
+        "entries": history_entries(page),
+    }
     return render(request, "patients/patient_history.html", context)
 
 
@@ -64,8 +86,12 @@ def patient_history(request: AuthenticatedHttpRequest, patient_id: str) -> HttpR
 def patient_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PatientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        patient = services.create_patient(request=request, fields=form.model_fields(), created_by=request.user)
-        messages.success(request, f"Chart {patient.mrn} created for {patient.display_name}.")
+        patient = services.create_patient(
+            request=request, fields=form.model_fields(), created_by=request.user
+        )
+        messages.success(
+            request, f"Chart {patient.mrn} created for {patient.display_name}."
+        )
         return redirect(patient)
     return render(request, "patients/patient_form.html", {"form": form})
 
@@ -84,25 +110,35 @@ def patient_edit(request: AuthenticatedHttpRequest, patient_id: str) -> HttpResp
                 loaded_at=form.cleaned_data["loaded_at"],
             )
         except services.StaleEditError as exc:
+            data = request.POST.copy()
+            data["loaded_at"] = Patient.objects.get(
+                pk=patient.pk
+            ).updated_at.isoformat()
+            form = PatientForm(data, instance=patient)
+            form.is_valid()
             form.add_error(
                 None,
                 f"{exc.changed_by} saved this chart after you opened it. Your changes are "
                 "still in the form below: compare them with the chart, then save again.",
             )
-            form.data = form.data.copy()
-            form.data["loaded_at"] = Patient.objects.get(pk=patient.pk).updated_at.isoformat()
         else:
             messages.success(request, "Saved." if changes else "Nothing changed.")
             return redirect(patient)
-    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+    return render(
+        request, "patients/patient_form.html", {"form": form, "patient": patient}
+    )
 
 
 @staff_permission_required("patients.invite_patient")
 @require_POST
 def patient_invite(request: AuthenticatedHttpRequest, patient_id: str) -> HttpResponse:
-    patient = get_patient_for_user(request, patient_id, summary="Opened chart to send a portal invitation")
+    patient = get_patient_for_user(
+        request, patient_id, summary="Opened chart to send a portal invitation"
+    )
     try:
-        invitation = services.invite_patient_to_portal(request=request, patient=patient, invited_by=request.user)
+        invitation = services.invite_patient_to_portal(
+            request=request, patient=patient, invited_by=request.user
+        )
     except ValueError as exc:
         messages.error(request, str(exc))
     else:

@@ -11,7 +11,10 @@ class ClinicProfileForm(forms.ModelForm[ClinicProfile]):
             "name", "logo", "street_address", "city", "province", "postal_code", "phone",
             "email", "hours", "time_zone", "crisis_resources",
         ]  # fmt: skip
-        widgets = {"hours": forms.Textarea(attrs={"rows": 4}), "crisis_resources": forms.Textarea(attrs={"rows": 4})}
+        widgets = {
+            "hours": forms.Textarea(attrs={"rows": 4}),
+            "crisis_resources": forms.Textarea(attrs={"rows": 4}),
+        }
 
     def clean_phone(self) -> str:
         return clean_canadian_phone(str(self.cleaned_data.get("phone", "")))

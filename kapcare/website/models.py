@@ -2,7 +2,9 @@ import zoneinfo
 
 from django.db import models
 
-TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz]
+TIME_ZONE_CHOICES = [
+    (tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz
+]
 
 DEFAULT_CRISIS_RESOURCES = (
     "If you are thinking about suicide or are in crisis, call or text 9-8-8 "
@@ -23,7 +25,8 @@ class ClinicProfile(models.Model):
     phone = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
     hours = models.TextField(
-        blank=True, help_text="Opening hours as patients should read them, one line a day."
+        blank=True,
+        help_text="Opening hours as patients should read them, one line a day.",
     )
     time_zone = models.CharField(
         max_length=64, choices=TIME_ZONE_CHOICES, default="America/Toronto"
@@ -39,7 +42,15 @@ class ClinicProfile(models.Model):
 
     @property
     def address_lines(self) -> list[str]:
-        city_line = " ".join(p for p in [f"{self.city}," if self.city else "", self.province, self.postal_code] if p)
+        city_line = " ".join(
+            p
+            for p in [
+                f"{self.city}," if self.city else "",
+                self.province,
+                self.postal_code,
+            ]
+            if p
+        )
         return [line for line in [self.street_address, city_line] if line]
 
 

@@ -27,7 +27,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 @cache_control(public=True, max_age=3600)
-def clinic_logo(request: HttpRequest) -> HttpResponse:
+def clinic_logo(request: HttpRequest) -> FileResponse:
     logo = clinic_for(request).logo
     if not logo:
         raise Http404("No logo")
@@ -40,7 +40,9 @@ def clinic_logo(request: HttpRequest) -> HttpResponse:
 @staff_permission_required("website.change_clinicprofile")
 def clinic_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     profile = clinic_for(request)
-    form = ClinicProfileForm(request.POST or None, request.FILES or None, instance=profile)
+    form = ClinicProfileForm(
+        request.POST or None, request.FILES or None, instance=profile
+    )
     if request.method == "POST" and form.is_valid():
         form.save()
         record_event(

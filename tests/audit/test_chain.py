@@ -12,7 +12,12 @@ pytestmark = pytest.mark.django_db
 
 def _write(n: int) -> list[AuditEvent]:
     return [
-        record_event(request=None, action=Action.VIEW, object_type="patient", summary=f"event {i}")
+        record_event(
+            request=None,
+            action=Action.VIEW,
+            object_type="patient",
+            summary=f"event {i}",
+        )
         for i in range(n)
     ]
 
@@ -21,7 +26,9 @@ def _drop_update_trigger() -> None:
     """Play an attacker with direct database access, who can drop our triggers."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("DROP TRIGGER IF EXISTS audit_event_no_change ON audit_auditevent")
+            cursor.execute(
+                "DROP TRIGGER IF EXISTS audit_event_no_change ON audit_auditevent"
+            )
         else:
             cursor.execute("DROP TRIGGER IF EXISTS audit_event_no_update")
 
@@ -44,8 +51,10 @@ def test_it_reports_an_edited_event() -> None:
     _write(5)
     _drop_update_trigger()
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE audit_auditevent SET summary = 'nothing to see' WHERE seq = 3")
-    checked, broken = verify_audit_chain()
+        cursor.execute(
+            "UPDATE audit_auditevent SET summary = 'nothing to see' WHERE seq = 3"
+        )
+    _checked, broken = verify_audit_chain()
     assert broken is not None
     assert broken.seq == 3
     assert "changed" in broken.reason
@@ -55,7 +64,9 @@ def test_it_reports_a_deleted_event() -> None:
     _write(5)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_change")
+            cursor.execute(
+                "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_change"
+            )
         cursor.execute("DELETE FROM audit_auditevent WHERE seq = 2")
     _, broken = verify_audit_chain()
     assert broken is not None
@@ -67,20 +78,26 @@ def test_it_reports_the_newest_events_deleted() -> None:
     _write(4)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_change")
+            cursor.execute(
+                "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_event_no_change"
+            )
         cursor.execute("DELETE FROM audit_auditevent WHERE seq >= 3")
     _, broken = verify_audit_chain()
     assert broken is not None
     assert broken.seq == 3
 
 
-def test_audit_verify_command_exits_non_zero_on_tampering(capsys: pytest.CaptureFixture[str]) -> None:
+def test_audit_verify_command_exits_non_zero_on_tampering(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     _write(3)
     call_command("audit_verify")
     assert "3 events verified" in capsys.readouterr().out
     _drop_update_trigger()
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE audit_auditevent SET actor_label = 'someone@else' WHERE seq = 1")
+        cursor.execute(
+            "UPDATE audit_auditevent SET actor_label = 'someone@else' WHERE seq = 1"
+        )
     with pytest.raises(CommandError, match="event #1"):
         call_command("audit_verify")
 
@@ -100,7 +117,11 @@ def test_the_orm_refuses_to_update_or_delete_events() -> None:
 
 def test_the_database_refuses_a_raw_update() -> None:
     _write(1)
-    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("UPDATE audit_auditevent SET summary = 'x'")
     assert AuditEvent.objects.get(seq=1).summary == "event 0"
 
@@ -111,7 +132,10 @@ def test_an_event_in_a_rolled_back_transaction_leaves_no_gap() -> None:
         _write(1)
         raise RuntimeError("crash mid-write")
     _write(1)
-    assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == [1, 2]
+    assert list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True)) == [
+        1,
+        2,
+    ]
     assert verify_audit_chain() == (2, None)
 
 

@@ -62,8 +62,18 @@ def test_any_other_check_digit_fails(prefix: str, offset: int) -> None:
     assert not luhn_is_valid(prefix + wrong)
 
 
-@given(st.text(alphabet="0123456789", min_size=9, max_size=9), st.integers(0, 9), st.integers(1, 9))
-def test_a_single_mistyped_digit_is_always_caught(prefix: str, position: int, delta: int) -> None:
+@given(
+    st.text(alphabet="0123456789", min_size=9, max_size=9),
+    st.integers(0, 9),
+    st.integers(1, 9),
+)
+def test_a_single_mistyped_digit_is_always_caught(
+    prefix: str, position: int, delta: int
+) -> None:
     number = prefix + luhn_check_digit(prefix)
-    typo = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1 :]
+    typo = (
+        number[:position]
+        + str((int(number[position]) + delta) % 10)
+        + number[position + 1 :]
+    )
     assert not luhn_is_valid(typo)

@@ -6,6 +6,7 @@ from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.patients.models import Patient
 from kapcare.patients.services import allocate_mrns, create_patient
+from tests.conftest import ClientFor
 from tests.factories import valid_health_number
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,9 @@ def _data(**changes: object) -> dict[str, object]:
     return data
 
 
-def test_front_desk_creates_a_chart_with_an_mrn(client_for, front_desk: User) -> None:  # type: ignore[no-untyped-def]
+def test_front_desk_creates_a_chart_with_an_mrn(
+    client_for: ClientFor, front_desk: User
+) -> None:
     response = client_for(front_desk).post(URL, _data())
     patient = Patient.objects.get(legal_family_name="Ashcombe")
     assert response.status_code == 302
@@ -41,19 +44,28 @@ def test_mrns_are_consecutive_and_unique() -> None:
     assert numbers == [numbers[0], numbers[0] + 1, numbers[0] + 2]
 
 
-def test_a_wrong_check_digit_is_refused_and_nothing_is_saved(client_for, front_desk: User) -> None:  # type: ignore[no-untyped-def]
+def test_a_wrong_check_digit_is_refused_and_nothing_is_saved(
+    client_for: ClientFor, front_desk: User
+) -> None:
     response = client_for(front_desk).post(URL, _data(health_number="1234567890"))
     assert response.status_code == 200
     assert "check digit" in response.content.decode()
     assert not Patient.objects.exists()
 
 
-def test_a_crash_mid_write_leaves_no_half_record(nurse: User, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crash_mid_write_leaves_no_half_record(
+    nurse: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def crash(**kwargs: object) -> None:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr("kapcare.patients.services.record_event", crash)
-    fields = {"legal_given_name": "Ada", "legal_family_name": "Crash", "born_on": "1990-01-01", "sex_at_birth": "male"}
+    fields = {
+        "legal_given_name": "Ada",
+        "legal_family_name": "Crash",
+        "born_on": "1990-01-01",
+        "sex_at_birth": "male",
+    }
     with pytest.raises(RuntimeError), transaction.atomic():
         create_patient(request=None, fields=fields, created_by=nurse)
     assert not Patient.objects.filter(legal_family_name="Crash").exists()

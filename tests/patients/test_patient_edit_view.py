@@ -5,6 +5,7 @@ from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.patients.models import Patient
 from kapcare.patients.services import EDITABLE_FIELDS, update_patient
+from tests.conftest import ClientFor
 from tests.factories import PatientFactory, valid_health_number
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +14,9 @@ pytestmark = pytest.mark.django_db
 def _form_data(patient: Patient, **changes: object) -> dict[str, object]:
     data: dict[str, object] = {}
     for name in EDITABLE_FIELDS:
-        value = getattr(patient, f"{name}_id" if name.startswith("responsible_") else name)
+        value = getattr(
+            patient, f"{name}_id" if name.startswith("responsible_") else name
+        )
         data[name] = "" if value is None else value
     data["born_on"] = patient.born_on.isoformat()
     data["loaded_at"] = patient.updated_at.isoformat()
@@ -25,40 +28,66 @@ def _url(patient: Patient) -> str:
     return reverse("patients:patient_edit", args=[patient.pk])
 
 
-def test_an_edit_keeps_who_when_and_old_and_new_values(client_for, nurse: User) -> None:  # type: ignore[no-untyped-def]
+def test_an_edit_keeps_who_when_and_old_and_new_values(
+    client_for: ClientFor, nurse: User
+) -> None:
     patient = PatientFactory.create(preferred_name="", pronouns="")
-    response = client_for(nurse).post(_url(patient), _form_data(patient, preferred_name="Sunny", pronouns="she/her"))
+    response = client_for(nurse).post(
+        _url(patient), _form_data(patient, preferred_name="Sunny", pronouns="she/her")
+    )
     assert response.status_code == 302
     patient.refresh_from_db()
     assert (patient.preferred_name, patient.pronouns) == ("Sunny", "she/her")
     event = AuditEvent.objects.get(patient=patient, action=AuditEvent.Action.UPDATE)
     assert event.actor_id == nurse.pk
-    assert event.detail["changes"] == {"preferred_name": ["", "Sunny"], "pronouns": ["", "she/her"]}
+    assert event.detail["changes"] == {
+        "preferred_name": ["", "Sunny"],
+        "pronouns": ["", "she/her"],
+    }
 
 
-def test_staff_can_read_the_history(client_for, nurse: User, front_desk: User) -> None:  # type: ignore[no-untyped-def]
+def test_staff_can_read_the_history(
+    client_for: ClientFor, nurse: User, front_desk: User
+) -> None:
     patient = PatientFactory.create(pronouns="")
     client_for(nurse).post(_url(patient), _form_data(patient, pronouns="they/them"))
-    response = client_for(front_desk).get(reverse("patients:patient_history", args=[patient.pk]))
+    response = client_for(front_desk).get(
+        reverse("patients:patient_history", args=[patient.pk])
+    )
     body = response.content.decode()
     assert "Pronouns" in body
     assert "they/them" in body
     assert nurse.email in body
-    assert AuditEvent.objects.filter(patient=patient, information=AuditEvent.Information.HISTORY).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            patient=patient, information=AuditEvent.Information.HISTORY
+        ).count()
+        == 1
+    )
 
 
-def test_history_shows_care_team_names_not_ids(client_for, nurse: User, physician: User) -> None:  # type: ignore[no-untyped-def]
+def test_history_shows_care_team_names_not_ids(
+    client_for: ClientFor, nurse: User, physician: User
+) -> None:
     patient = PatientFactory.create()
-    client_for(nurse).post(_url(patient), _form_data(patient, responsible_physician=physician.pk))
-    response = client_for(nurse).get(reverse("patients:patient_history", args=[patient.pk]))
+    client_for(nurse).post(
+        _url(patient), _form_data(patient, responsible_physician=physician.pk)
+    )
+    response = client_for(nurse).get(
+        reverse("patients:patient_history", args=[patient.pk])
+    )
     assert physician.full_name in response.content.decode()
     assert str(physician.pk) not in response.content.decode()
 
 
-def test_saving_without_changes_writes_no_history(client_for, nurse: User) -> None:  # type: ignore[no-untyped-def]
+def test_saving_without_changes_writes_no_history(
+    client_for: ClientFor, nurse: User
+) -> None:
     patient = PatientFactory.create()
     client_for(nurse).post(_url(patient), _form_data(patient))
-    assert not AuditEvent.objects.filter(patient=patient, action=AuditEvent.Action.UPDATE).exists()
+    assert not AuditEvent.objects.filter(
+        patient=patient, action=AuditEvent.Action.UPDATE
+    ).exists()
 
 
 @pytest.mark.parametrize(
@@ -74,9 +103,13 @@ def test_saving_without_changes_writes_no_history(client_for, nurse: User) -> No
         ("legal_family_name", "", "required"),
     ],
 )
-def test_bad_input_re_renders_with_a_message_and_keeps_the_rest(client_for, nurse: User, field: str, value: str, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_re_renders_with_a_message_and_keeps_the_rest(
+    client_for: ClientFor, nurse: User, field: str, value: str, message: str
+) -> None:
     patient = PatientFactory.create(pronouns="")
-    response = client_for(nurse).post(_url(patient), _form_data(patient, pronouns="xe/xem", **{field: value}))
+    response = client_for(nurse).post(
+        _url(patient), _form_data(patient, pronouns="xe/xem", **{field: value})
+    )
     assert response.status_code == 200
     assert message in response.content.decode()
     assert b'value="xe/xem"' in response.content
@@ -84,10 +117,17 @@ def test_bad_input_re_renders_with_a_message_and_keeps_the_rest(client_for, nurs
     assert patient.pronouns == ""
 
 
-def test_a_second_editor_is_told_instead_of_overwriting(client_for, nurse: User, physician: User) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_editor_is_told_instead_of_overwriting(
+    client_for: ClientFor, nurse: User, physician: User
+) -> None:
     patient = PatientFactory.create(pronouns="")
     stale = _form_data(patient, pronouns="he/him")
-    update_patient(request=None, patient=patient, fields={"pronouns": "she/her"}, changed_by=physician)
+    update_patient(
+        request=None,
+        patient=patient,
+        fields={"pronouns": "she/her"},
+        changed_by=physician,
+    )
     response = client_for(nurse).post(_url(patient), stale)
     assert response.status_code == 200
     assert physician.email in response.content.decode()
@@ -95,19 +135,26 @@ def test_a_second_editor_is_told_instead_of_overwriting(client_for, nurse: User,
     assert patient.pronouns == "she/her"
 
 
-def test_a_valid_health_number_is_stored_without_spaces(client_for, nurse: User) -> None:  # type: ignore[no-untyped-def]
+def test_a_valid_health_number_is_stored_without_spaces(
+    client_for: ClientFor, nurse: User
+) -> None:
     patient = PatientFactory.create()
     number = valid_health_number(42)
     spaced = f"{number[:4]} {number[4:7]} {number[7:]}"
-    client_for(nurse).post(_url(patient), _form_data(patient, health_number=spaced, health_version_code="xy"))
+    client_for(nurse).post(
+        _url(patient),
+        _form_data(patient, health_number=spaced, health_version_code="xy"),
+    )
     patient.refresh_from_db()
     assert (patient.health_number, patient.health_version_code) == (number, "XY")
 
 
-def test_extra_posted_fields_are_ignored(client_for, nurse: User) -> None:  # type: ignore[no-untyped-def]
+def test_extra_posted_fields_are_ignored(client_for: ClientFor, nurse: User) -> None:
     patient = PatientFactory.create()
     mrn = patient.mrn
-    client_for(nurse).post(_url(patient), _form_data(patient, mrn="KC9999999", user=nurse.pk))
+    client_for(nurse).post(
+        _url(patient), _form_data(patient, mrn="KC9999999", user=nurse.pk)
+    )
     patient.refresh_from_db()
     assert patient.mrn == mrn
     assert patient.user_id is None

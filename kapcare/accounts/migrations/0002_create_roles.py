@@ -31,7 +31,7 @@ ROLES = {
 def create_roles(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     # Permissions are normally created after all migrations (post_migrate); make them now.
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        app_config.models_module = True  # type: ignore[assignment]  # create_permissions only tests truthiness
         create_permissions(app_config, verbosity=0)
         app_config.models_module = None
     Group = apps.get_model("auth", "Group")

@@ -15,7 +15,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.PRODUCTION:
             raise CommandError("totp_code is for the demo only.")
-        device = TOTPDevice.objects.filter(user__email=options["email"].lower(), confirmed=True).first()
+        device = TOTPDevice.objects.filter(
+            user__email=options["email"].lower(), confirmed=True
+        ).first()
         if device is None:
             raise CommandError(f"No confirmed authenticator for {options['email']}.")
         totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)

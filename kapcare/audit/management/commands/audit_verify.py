@@ -15,4 +15,6 @@ class Command(BaseCommand):
                 f"Audit log broken at event #{broken.seq}: {broken.reason} "
                 f"({checked} events read)."
             )
-        self.stdout.write(self.style.SUCCESS(f"Audit log intact: {checked} events verified."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Audit log intact: {checked} events verified.")
+        )

@@ -1,0 +1,162 @@
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.mail import EmailMessage
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from pytest_django import DjangoCaptureOnCommitCallbacks
+
+from kapcare.accounts.models import User
+from kapcare.accounts.roles import Role
+from kapcare.audit.models import AuditEvent
+from tests.conftest import ClientFor
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_admin_creates_a_staff_member_who_gets_a_password_link(
+    client_for: ClientFor,
+    clinic_admin: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    mailoutbox: list[EmailMessage],
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(clinic_admin).post(
+            reverse("accounts:staff_create"),
+            {
+                "full_name": "Casey Moreau",
+                "email": "Casey@Example.com",
+                "credentials": "RN",
+                "roles": ["Nurse"],
+                "is_active": "on",
+            },
+        )
+    assert response.status_code == 302
+    user = User.objects.get(email="casey@example.com")
+    assert user.role_names == ["Nurse"]
+    assert not user.has_usable_password()
+    assert "/accounts/password-reset/" in mailoutbox[0].body
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.CREATE, object_id=str(user.pk)
+    ).exists()
+
+
+def test_a_duplicate_email_is_refused(
+    client_for: ClientFor, clinic_admin: User, nurse: User
+) -> None:
+    response = client_for(clinic_admin).post(
+        reverse("accounts:staff_create"),
+        {
+            "full_name": "Dup",
+            "email": nurse.email,
+            "roles": ["Nurse"],
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert b"already uses this email" in response.content
+
+
+def test_a_role_is_required(client_for: ClientFor, clinic_admin: User) -> None:
+    response = client_for(clinic_admin).post(
+        reverse("accounts:staff_create"),
+        {"full_name": "No Role", "email": "n@example.com", "is_active": "on"},
+    )
+    assert response.status_code == 200
+    assert not User.objects.filter(email="n@example.com").exists()
+
+
+def test_deactivating_ends_the_members_sessions(
+    client_for: ClientFor, clinic_admin: User, nurse: User
+) -> None:
+    nurse_client = client_for(nurse)
+    assert nurse_client.get(reverse("patients:patient_list")).status_code == 200
+    response = client_for(clinic_admin).post(
+        reverse("accounts:staff_edit", args=[nurse.pk]),
+        {
+            "full_name": nurse.full_name,
+            "email": nurse.email,
+            "credentials": "",
+            "roles": ["Nurse"],
+        },
+    )
+    assert response.status_code == 302
+    nurse.refresh_from_db()
+    assert not nurse.is_active
+    assert nurse_client.get(reverse("patients:patient_list")).status_code == 302
+    assert not any(
+        s.get_decoded().get("_auth_user_id") == str(nurse.pk)
+        for s in Session.objects.all()
+    )
+
+
+def test_admins_cannot_deactivate_themselves(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    response = client_for(clinic_admin).post(
+        reverse("accounts:staff_edit", args=[clinic_admin.pk]),
+        {
+            "full_name": clinic_admin.full_name,
+            "email": clinic_admin.email,
+            "roles": [Role.CLINIC_ADMIN],
+        },
+    )
+    assert response.status_code == 200
+    clinic_admin.refresh_from_db()
+    assert clinic_admin.is_active
+
+
+def test_role_changes_are_recorded_with_old_and_new(
+    client_for: ClientFor, clinic_admin: User, front_desk: User
+) -> None:
+    client_for(clinic_admin).post(
+        reverse("accounts:staff_edit", args=[front_desk.pk]),
+        {
+            "full_name": front_desk.full_name,
+            "email": front_desk.email,
+            "roles": ["Nurse"],
+            "is_active": "on",
+        },
+    )
+    event = AuditEvent.objects.get(
+        action=AuditEvent.Action.UPDATE, object_id=str(front_desk.pk)
+    )
+    assert event.detail["changes"]["roles"] == [["Front desk"], ["Nurse"]]
+
+
+def test_resetting_two_step_removes_the_device(
+    client_for: ClientFor, clinic_admin: User, nurse: User
+) -> None:
+    response = client_for(clinic_admin).post(
+        reverse("accounts:staff_reset_two_factor", args=[nurse.pk])
+    )
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=nurse).exists()
+
+
+def test_the_staff_list_searches_and_shows_enrolment(
+    client_for: ClientFor, clinic_admin: User, nurse: User, unenrolled_nurse: User
+) -> None:
+    response = client_for(clinic_admin).get(
+        reverse("accounts:staff_list"), {"q": nurse.email}
+    )
+    assert list(response.context["page"]) == [nurse]
+    response = client_for(clinic_admin).get(reverse("accounts:staff_list"))
+    assert b"Not set up" in response.content
+
+
+def test_patients_are_not_listed_as_staff(
+    client_for: ClientFor, clinic_admin: User, patient_user: User
+) -> None:
+    response = client_for(clinic_admin).get(reverse("accounts:staff_list"))
+    assert patient_user not in list(response.context["page"])
+
+
+def test_a_patient_account_cannot_be_edited_as_staff(
+    client_for: ClientFor, clinic_admin: User, patient_user: User
+) -> None:
+    assert (
+        client_for(clinic_admin)
+        .get(reverse("accounts:staff_edit", args=[patient_user.pk]))
+        .status_code
+        == 404
+    )

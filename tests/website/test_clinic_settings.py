@@ -1,0 +1,109 @@
+import io
+import zoneinfo
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from PIL import Image
+
+from kapcare.accounts.models import User
+from kapcare.audit.models import AuditEvent
+from kapcare.patients.models import Patient
+from kapcare.website.models import get_clinic_profile
+from tests.conftest import ClientFor
+
+pytestmark = pytest.mark.django_db
+URL = reverse("website:clinic_settings")
+
+
+def _data(**changes: object) -> dict[str, object]:
+    profile = get_clinic_profile()
+    data: dict[str, object] = {
+        "name": profile.name, "street_address": "", "city": "Toronto", "province": "ON",
+        "postal_code": "", "phone": "", "email": "", "hours": "", "time_zone": "America/Toronto",
+        "crisis_resources": profile.crisis_resources,
+    }  # fmt: skip
+    data.update(changes)
+    return data
+
+
+def _png() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "#1f5f8b").save(buffer, "PNG")
+    return SimpleUploadedFile("logo.png", buffer.getvalue(), content_type="image/png")
+
+
+def test_the_clinic_name_appears_on_every_page(
+    client_for: ClientFor, clinic_admin: User, client: Client
+) -> None:
+    response = client_for(clinic_admin).post(
+        URL, _data(name="Lakeshore Ketamine Clinic", phone="416-555-0188")
+    )
+    assert response.status_code == 302
+    assert b"Lakeshore Ketamine Clinic" in client.get(reverse("website:home")).content
+    assert b"Lakeshore Ketamine Clinic" in client.get(reverse("accounts:login")).content
+    assert AuditEvent.objects.filter(information=AuditEvent.Information.CLINIC).exists()
+
+
+def test_a_bad_phone_number_is_explained(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    response = client_for(clinic_admin).post(URL, _data(phone="555"))
+    assert response.status_code == 200
+    assert b"phone number" in response.content
+
+
+def test_the_crisis_text_is_editable_and_shown_to_patients(
+    client_for: ClientFor, clinic_admin: User, patient_user: User
+) -> None:
+    client_for(clinic_admin).post(
+        URL,
+        _data(crisis_resources="Call 9-8-8 any time. Local crisis line 613-555-0100."),
+    )
+    response = client_for(patient_user).get(reverse("portal:home"))
+    assert b"Local crisis line 613-555-0100" in response.content
+
+
+def test_times_are_shown_in_the_clinic_time_zone(
+    client_for: ClientFor, clinic_admin: User, nurse: User, patient_a: Patient
+) -> None:
+    client_for(clinic_admin).post(URL, _data(time_zone="America/Vancouver"))
+    client_for(nurse).post(
+        reverse("patients:patient_edit", args=[patient_a.pk]),
+        {
+            "legal_given_name": "A",
+            "legal_family_name": "B",
+            "born_on": "1980-01-01",
+            "sex_at_birth": "male",
+            "province": "ON",
+            "status": "active",
+        },
+    )
+    event = AuditEvent.objects.get(patient=patient_a, action=AuditEvent.Action.UPDATE)
+    local = event.occurred_at.astimezone(zoneinfo.ZoneInfo("America/Vancouver"))
+    response = client_for(nurse).get(
+        reverse("patients:patient_history", args=[patient_a.pk])
+    )
+    assert local.strftime("%Y-%m-%d %H:%M").encode() in response.content
+
+
+def test_an_uploaded_logo_is_served(
+    client_for: ClientFor, clinic_admin: User, client: Client
+) -> None:
+    response = client_for(clinic_admin).post(URL, {**_data(), "logo": _png()})
+    assert response.status_code == 302
+    logo = client.get(reverse("website:clinic_logo"))
+    assert logo.status_code == 200
+    assert logo["Content-Type"] == "image/png"
+
+
+def test_a_file_pretending_to_be_an_image_is_refused(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    fake = SimpleUploadedFile(
+        "logo.png", b"<script>alert(1)</script>", content_type="image/png"
+    )
+    response = client_for(clinic_admin).post(URL, {**_data(), "logo": fake})
+    assert response.status_code == 200
+    assert not get_clinic_profile().logo
