@@ -88,7 +88,7 @@ def world(db: None) -> dict[str, object]:
         "physician": make_staff(Role.PHYSICIAN),
         "clinic_admin": make_staff(Role.CLINIC_ADMIN),
     }
-    other_patient = PatientFactory.create()
+    other_patient = PatientFactory.create(legal_family_name="Quimbyfrost")
     return {"people": people, "patient": other_patient}
 
 
