@@ -83,7 +83,7 @@ def make_patients(
             Patient(
                 legal_given_name=given,
                 legal_family_name=family,
-                preferred_name=given[:3] if rng.random() < 0.1 else "",
+                preferred_name=fake.first_name() if rng.random() < 0.1 else "",
                 pronouns=rng.choice(["", "she/her", "he/him", "they/them"]),
                 born_on=today - timedelta(days=rng.randint(19 * 365, 80 * 365)),
                 sex_at_birth=sex,

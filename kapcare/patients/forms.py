@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
+from kapcare.lib.phones import format_phone
 from kapcare.patients.healthcard import (
     HealthCardError,
     check_health_number,
@@ -75,6 +76,9 @@ class PatientForm(forms.ModelForm[Patient]):
             self.fields[name].widget.attrs.update(
                 {"type": "tel", "autocomplete": "tel"}
             )
+        for name in ("phone", "emergency_contact_phone"):
+            if value := getattr(self.instance, name):
+                self.initial[name] = format_phone(value)
         if self.instance.pk is not None:
             self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
 

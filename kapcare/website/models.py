@@ -2,6 +2,8 @@ import zoneinfo
 
 from django.db import models
 
+from kapcare.lib.phones import format_phone
+
 TIME_ZONE_CHOICES = [
     (tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz
 ]
@@ -39,6 +41,10 @@ class ClinicProfile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def phone_display(self) -> str:
+        return format_phone(self.phone)
 
     @property
     def address_lines(self) -> list[str]:
