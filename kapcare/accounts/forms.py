@@ -11,7 +11,8 @@ from kapcare.accounts.roles import STAFF_ROLES, Role
 class EmailAuthenticationForm(AuthenticationForm):
     username = forms.EmailField(
         label="Email",
-        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
+        # No autofocus: the first Tab must reach the skip link (WCAG 2.4.1).
+        widget=forms.EmailInput(attrs={"autocomplete": "username"}),
     )
 
     error_messages = {

@@ -112,10 +112,11 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _qr_data_uri(device: TOTPDevice) -> str:
-    svg = segno.make(device.config_url, error="m").svg_inline(
-        scale=5, dark="#111", light="#fff"
+    return str(
+        segno.make(device.config_url, error="m").svg_data_uri(
+            scale=5, dark="#111", light="#fff"
+        )
     )
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 @otp_exempt

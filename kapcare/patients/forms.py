@@ -131,7 +131,10 @@ class PatientForm(forms.ModelForm[Patient]):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("health_version_code") and not cleaned.get("health_number"):
+        number_missing = (
+            not cleaned.get("health_number") and "health_number" not in self.errors
+        )
+        if cleaned.get("health_version_code") and number_missing:
             self.add_error(
                 "health_version_code",
                 "Enter the health number too, or leave the version code empty.",

@@ -34,7 +34,7 @@ def test_enrolment_shows_a_qr_code_then_a_good_code_unlocks_patient_data(
 ) -> None:
     client = client_for(unenrolled_nurse)
     page = client.get(ENROL)
-    assert b"data:image/svg+xml;base64," in page.content
+    assert b"data:image/svg+xml;charset=utf-8,%3Csvg%20xmlns" in page.content
     device = TOTPDevice.objects.get(user=unenrolled_nurse, confirmed=False)
     response = client.post(ENROL, {"token": code_for(device), "next": PATIENTS})
     assert response.status_code == 302

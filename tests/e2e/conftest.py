@@ -5,18 +5,17 @@ server runs in another thread, so the tests use a transactional database: the
 rows a test creates are committed where the server can read them.
 """
 
-import os
 import re
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import (
     Browser,
     ConsoleMessage,
     Page,
     Response,
-    Route,
     sync_playwright,
 )
 from pytest_django import DjangoDbBlocker
@@ -44,13 +43,17 @@ def browser() -> Iterator[Browser]:
     # Playwright's sync API keeps an asyncio event loop running in this thread, and
     # Django refuses ORM calls made while a loop runs (SynchronousOnlyOperation).
     # The calls are synchronous in fact: the loop only drives the browser.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as env, sync_playwright() as playwright:
+        env.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
         )
         yield browser
         browser.close()
+        # While the loop runs, Django keeps this thread's connections in a separate
+        # (context-local) set. Close them before the loop stops, or PostgreSQL
+        # refuses to drop the test database they are still connected to.
+        connections.close_all()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -85,9 +88,6 @@ def page(
         base_url=live_server.url, locale="en-CA", timezone_id="America/Toronto"
     )
     context.set_default_timeout(10_000)
-    # There is no favicon; Chromium's own request for one would log a 404 and, on
-    # SQLite, share the in-memory database connection with the test thread.
-    context.route("**/favicon.ico", _no_content)
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
@@ -101,10 +101,6 @@ def page(
         page.screenshot(path=RESULTS_DIR / f"{name}.png", full_page=True)
     context.close()
     assert not problems, "The browser reported problems:\n" + "\n".join(problems)
-
-
-def _no_content(route: Route) -> None:
-    route.fulfill(status=204)
 
 
 def _console_error(message: ConsoleMessage, problems: list[str]) -> None:

@@ -93,10 +93,6 @@ def test_a_wrong_check_digit_is_shown_at_the_field_and_a_fix_is_saved(
     )
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    reason="App bug: PatientForm.clean() also flags the version code when the number is invalid",
-)
 def test_a_wrong_check_digit_flags_only_the_health_number(page: Page) -> None:
     patient = PatientFactory.create(health_version_code="AB")
     _open_edit_form_as_a_nurse(page, patient)

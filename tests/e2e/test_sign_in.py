@@ -94,10 +94,6 @@ def test_staff_without_an_authenticator_enrol_before_reaching_patients(
     assert device.confirmed
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    reason="App bug: segno's svg_inline() has no xmlns, so the data: URI image is broken",
-)
 def test_the_enrolment_qr_code_is_an_image_the_browser_can_draw(page: Page) -> None:
     _enter_password(page, UserFactory.create(roles=[Role.NURSE]))
 
@@ -107,10 +103,6 @@ def test_the_enrolment_qr_code_is_an_image_the_browser_can_draw(page: Page) -> N
     assert width > 0, "Chromium could not decode the QR code image"
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    reason="App bug: the Email field's autofocus makes the first Tab go to Password",
-)
 def test_the_first_tab_on_the_login_page_reaches_the_skip_link(page: Page) -> None:
     page.goto("/accounts/login/")
     page.keyboard.press("Tab")
