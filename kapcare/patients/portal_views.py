@@ -12,6 +12,7 @@ from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients import services
 from kapcare.patients.forms import InvitationAcceptForm
+from kapcare.patients.models import Patient
 
 ACCESS_LOG_ACTIONS = [
     Action.VIEW, Action.CREATE, Action.UPDATE, Action.EXPORT, Action.PRINT, Action.SEARCH,
@@ -21,7 +22,9 @@ ACCESS_LOG_ACTIONS = [
 
 @patient_portal_required
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    patient = request.user.patient
+    patient = Patient.objects.select_related("responsible_physician").get(
+        user=request.user
+    )
     record_event(
         request=request, action=Action.VIEW, patient=patient, information=Information.DEMOGRAPHICS,
         object_type="patient", object_id=patient.pk, summary="Opened the portal home page",

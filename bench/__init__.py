@@ -1,0 +1,1 @@
+"""Benchmark harness: `make bench` seeds a scratch clinic and times key pages."""
