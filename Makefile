@@ -30,6 +30,7 @@ run: demo
 	$(BIN)/gunicorn kapcare.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --log-level warning
 
 test: install
+	@mkdir -p var
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n 2 --dist loadfile
 	$(MAKE) --no-print-directory lint

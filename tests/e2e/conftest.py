@@ -109,5 +109,6 @@ def _console_error(message: ConsoleMessage, problems: list[str]) -> None:
 
 
 def _static_failure(response: Response, problems: list[str]) -> None:
-    if "/static/" in response.url and response.status != 200:
+    # 304 Not Modified is a success: the browser revalidated its cached copy.
+    if "/static/" in response.url and response.status not in {200, 304}:
         problems.append(f"Static file {response.url} answered {response.status}")
