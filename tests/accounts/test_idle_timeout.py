@@ -1,7 +1,9 @@
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django import Settings
@@ -14,30 +16,37 @@ pytestmark = pytest.mark.django_db
 PATIENTS = reverse("patients:patient_list")
 
 
+def _return_after(client: Client, minutes: int, **headers: Any) -> Any:
+    """Open the patient list, then again `minutes` later with nothing in between."""
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert client.get(PATIENTS).status_code == 200
+    with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+        return client.get(PATIENTS, **headers)
+
+
 def test_staff_are_signed_out_after_15_idle_minutes(
     client_for: ClientFor, nurse: User
 ) -> None:
-    start = timezone.now()
-    with time_machine.travel(start, tick=False):
-        client = client_for(nurse)
-        assert client.get(PATIENTS).status_code == 200
-    with time_machine.travel(start + timedelta(minutes=16), tick=False):
-        response = client.get(PATIENTS)
-        assert response.status_code == 302
-        assert response["Location"].startswith(reverse("accounts:login"))
-        follow = client.get(response["Location"])
-    assert b"signed out after 15 minutes" in follow.content
+    client = client_for(nurse)
+    response = _return_after(client, 16)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("accounts:login"))
+    assert b"signed out after 15 minutes" in client.get(response["Location"]).content
     assert AuditEvent.objects.filter(
         action=AuditEvent.Action.IDLE_LOGOUT, actor=nurse
     ).exists()
 
 
+def test_fourteen_idle_minutes_are_fine(client_for: ClientFor, nurse: User) -> None:
+    assert _return_after(client_for(nurse), 14).status_code == 200
+
+
 def test_activity_keeps_the_session_alive(client_for: ClientFor, nurse: User) -> None:
     start = timezone.now()
-    client = None
+    client = client_for(nurse)
     for minute in range(0, 60, 10):
         with time_machine.travel(start + timedelta(minutes=minute), tick=False):
-            client = client or client_for(nurse)
             assert client.get(PATIENTS).status_code == 200
 
 
@@ -45,22 +54,12 @@ def test_the_limit_is_configurable(
     client_for: ClientFor, nurse: User, settings: Settings
 ) -> None:
     settings.STAFF_IDLE_TIMEOUT = timedelta(minutes=5)
-    start = timezone.now()
-    with time_machine.travel(start, tick=False):
-        client = client_for(nurse)
-        client.get(PATIENTS)
-    with time_machine.travel(start + timedelta(minutes=6), tick=False):
-        assert client.get(PATIENTS).status_code == 302
+    assert _return_after(client_for(nurse), 6).status_code == 302
 
 
 def test_htmx_requests_are_redirected_with_a_header(
     client_for: ClientFor, nurse: User
 ) -> None:
-    start = timezone.now()
-    with time_machine.travel(start, tick=False):
-        client = client_for(nurse)
-        client.get(PATIENTS)
-    with time_machine.travel(start + timedelta(minutes=20), tick=False):
-        response = client.get(PATIENTS, HTTP_HX_REQUEST="true")
+    response = _return_after(client_for(nurse), 20, HTTP_HX_REQUEST="true")
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith(reverse("accounts:login"))
