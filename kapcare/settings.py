@@ -193,6 +193,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kapcare.accounts.views.lockout"
+AXES_CLIENT_IP_CALLABLE = "kapcare.lib.client_ip.client_ip"
+# Reverse proxies in front of the app (nginx: 1). Decides which X-Forwarded-For
+# entry is the client for the lockout and the audit log; 0 ignores the header.
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
 AXES_USERNAME_CALLABLE = "kapcare.accounts.views.axes_username"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
@@ -232,6 +236,16 @@ DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Kapcare <no-reply@localhost>"
 )
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Keys the audit log's hash chain (HMAC-SHA-256), so someone who can write to the
+# database but not read the app's secrets cannot rebuild the chain after an edit.
+# Keep it stable: events written under one key verify only with that key.
+AUDIT_CHAIN_KEY = envsecret("AUDIT_CHAIN_KEY")
+if not AUDIT_CHAIN_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "Set AUDIT_CHAIN_KEY (or AUDIT_CHAIN_KEY_FILE) in production"
+        )
+    AUDIT_CHAIN_KEY = "development-only-audit-chain-key"
 
 # HTTPS hardening: on in production (manage.py check --deploy is clean), off for http://127.0.0.1.
 SECURE_CONTENT_TYPE_NOSNIFF = True

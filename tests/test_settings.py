@@ -41,7 +41,7 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     result = _manage(
         "check", "--deploy", "--fail-level", "WARNING",
         KAPCARE_ENV="production", DEBUG="0", SECRET_KEY="x" * 30 + "-real-secret-from-a-vault-9f8e7d6c5b4a",
-        ALLOWED_HOSTS="clinic.example.ca",
+        ALLOWED_HOSTS="clinic.example.ca", AUDIT_CHAIN_KEY="k" * 40,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -56,6 +56,18 @@ def test_production_refuses_to_start_without_a_secret_key() -> None:
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_an_audit_chain_key() -> None:
+    result = _manage(
+        "check",
+        KAPCARE_ENV="production",
+        ALLOWED_HOSTS="clinic.example.ca",
+        SECRET_KEY="s" * 50,
+        AUDIT_CHAIN_KEY="",
+    )
+    assert result.returncode != 0
+    assert "AUDIT_CHAIN_KEY" in result.stderr
 
 
 def test_a_bad_boolean_is_a_clear_error() -> None:

@@ -1,11 +1,13 @@
 """Hash chain over audit events (pure Python).
 
-Each event's hash is SHA-256 over its own fields and the previous event's hash,
-so editing, deleting or reordering any stored event breaks every later link
-(Crosby and Wallach, USENIX Security 2009; see security-reliability.md §2c).
+Each event's hash is HMAC-SHA-256, under a key kept outside the database, over its
+own fields and the previous event's hash, so editing, deleting or reordering any
+stored event breaks every later link (Crosby and Wallach, USENIX Security 2009;
+see security-reliability.md §2c), and the chain cannot be recomputed without the key.
 """
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -32,13 +34,13 @@ CHAINED_FIELDS = (
 )
 
 
-def event_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
+def event_hash(fields: Mapping[str, Any], prev_hash: str, key: str) -> str:
     payload = {name: fields[name] for name in CHAINED_FIELDS}
     payload["prev_hash"] = prev_hash
     blob = json.dumps(
         payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return hmac.new(key.encode(), blob.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,14 @@ def find_first_break(
     *,
     head_seq: int,
     head_hash: str,
+    key: str,
 ) -> ChainBreak | None:
     """Walk (fields, prev_hash, hash) in seq order; return the first broken link.
 
     Checks that sequence numbers run 1, 2, 3... with no gap (a deleted event),
     that each event points at its predecessor's hash, that each stored hash matches
-    its fields (an edited event), and that the chain ends where the head says
-    (the newest events deleted).
+    its fields (an edited event), and that the chain reaches the head (the newest
+    events deleted). Events past the head are the caller's to check.
     """
     expected_seq = 1
     prev = GENESIS_HASH
@@ -68,18 +71,14 @@ def find_first_break(
             return ChainBreak(expected_seq, f"event #{expected_seq} is missing")
         if prev_hash != prev:
             return ChainBreak(seq, f"event #{seq} does not follow event #{seq - 1}")
-        if event_hash(fields, prev_hash) != stored_hash:
+        if not hmac.compare_digest(event_hash(fields, prev_hash, key), stored_hash):
             return ChainBreak(seq, f"event #{seq} was changed after it was written")
         prev = stored_hash
         expected_seq += 1
     last_seq = expected_seq - 1
-    if last_seq != head_seq:
-        if last_seq < head_seq:
-            return ChainBreak(
-                last_seq + 1, f"events #{last_seq + 1} to #{head_seq} are missing"
-            )
+    if last_seq < head_seq:
         return ChainBreak(
-            head_seq + 1, f"event #{head_seq + 1} was added outside the audit service"
+            last_seq + 1, f"events #{last_seq + 1} to #{head_seq} are missing"
         )
     if prev != head_hash:
         return ChainBreak(last_seq, f"event #{last_seq} does not match the chain head")

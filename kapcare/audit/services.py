@@ -5,12 +5,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from kapcare.audit.chain import ChainBreak, event_hash, find_first_break
 from kapcare.audit.models import AuditChainHead, AuditEvent
+from kapcare.lib.client_ip import client_ip
 
 if TYPE_CHECKING:
     from kapcare.accounts.models import User
@@ -53,8 +55,8 @@ class Context:
             actor_id=str(user.pk) if user is not None else None,
             actor_label=user.email if user is not None else "",
             actor_role=user.role_label if user is not None else "",
-            ip_address=request.META.get("REMOTE_ADDR") if request is not None else None,
-            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300]
+            ip_address=client_ip(request) if request is not None else None,
+            user_agent=_text(request.META.get("HTTP_USER_AGENT", ""))[:300]
             if request is not None
             else "",
             request_id=getattr(request, "request_id", "")
@@ -65,6 +67,21 @@ class Context:
     @classmethod
     def system(cls, label: str) -> "Context":
         return cls(None, label, "system", None, "", "")
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text cannot hold NUL; a NUL in a header or form must not lose the event."""
+    return value.replace("\x00", "\ufffd")
+
+
+def _clean_detail(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(str(k)): _clean_detail(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean_detail(v) for v in value]
+    return value
 
 
 def record_event(
@@ -85,9 +102,9 @@ def record_event(
         patient_id=str(patient.pk) if patient is not None else None,
         information=information,
         object_type=object_type,
-        object_id=str(object_id),
-        summary=summary[:300],
-        detail=detail or {},
+        object_id=_text(str(object_id))[:64],
+        summary=_text(summary)[:300],
+        detail=_clean_detail(detail or {}),
     )
     return record_events([pending], context=Context.from_request(request, actor))[0]
 
@@ -123,7 +140,7 @@ def record_events(
                 "user_agent": context.user_agent,
                 "request_id": context.request_id,
             }
-            digest = event_hash(fields, prev_hash)
+            digest = event_hash(fields, prev_hash, settings.AUDIT_CHAIN_KEY)
             events.append(
                 AuditEvent(
                     **{**fields, "occurred_at": occurred_at},
@@ -138,8 +155,10 @@ def record_events(
     return events
 
 
-def _stored_events(batch_size: int = 2000) -> Iterator[tuple[dict[str, Any], str, str]]:
-    rows = AuditEvent.objects.order_by("seq").values(
+def _stored_events(
+    *, up_to: int, batch_size: int = 2000
+) -> Iterator[tuple[dict[str, Any], str, str]]:
+    rows = AuditEvent.objects.filter(seq__lte=up_to).order_by("seq").values(
         "seq", "occurred_at", "actor_id", "actor_label", "actor_role", "patient_id",
         "action", "information", "object_type", "object_id", "summary", "detail",
         "ip_address", "user_agent", "request_id", "prev_hash", "hash",
@@ -154,16 +173,32 @@ def _stored_events(batch_size: int = 2000) -> Iterator[tuple[dict[str, Any], str
 
 
 def verify_audit_chain() -> tuple[int, ChainBreak | None]:
-    """Return the number of events checked and the first broken link, if any."""
+    """Return the number of events checked and the first broken link, if any.
+
+    The clinic keeps working while this runs, so it checks the chain up to the head
+    it read first; events written meanwhile are only checked for having a head.
+    """
     head = AuditChainHead.objects.filter(pk=1).first()
     head_seq, head_hash = (head.seq, head.hash) if head else (0, "0" * 64)
     counted = 0
 
     def counting() -> Iterator[tuple[dict[str, Any], str, str]]:
         nonlocal counted
-        for item in _stored_events():
+        for item in _stored_events(up_to=head_seq):
             counted += 1
             yield item
 
-    broken = find_first_break(counting(), head_seq=head_seq, head_hash=head_hash)
+    broken = find_first_break(
+        counting(), head_seq=head_seq, head_hash=head_hash, key=settings.AUDIT_CHAIN_KEY
+    )
+    if broken is None:
+        latest = (
+            AuditChainHead.objects.filter(pk=1).values_list("seq", flat=True).first()
+            or 0
+        )
+        stray = AuditEvent.objects.filter(seq__gt=latest).order_by("seq").first()
+        if stray is not None:
+            broken = ChainBreak(
+                stray.seq, f"event #{stray.seq} was added outside the audit service"
+            )
     return counted, broken

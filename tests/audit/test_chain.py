@@ -1,8 +1,13 @@
+from collections.abc import Iterator
+
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.test import RequestFactory, override_settings
 
+from kapcare.audit import services
 from kapcare.audit.chain import GENESIS_HASH, event_hash
 from kapcare.audit.models import AppendOnlyError, AuditChainHead, AuditEvent
 from kapcare.audit.services import Action, record_event, verify_audit_chain
@@ -146,7 +151,89 @@ def test_the_hash_covers_every_chained_field() -> None:
         "object_type": "", "object_id": "", "summary": "", "detail": {}, "ip_address": None,
         "user_agent": "", "request_id": "",
     }  # fmt: skip
-    base = event_hash(fields, GENESIS_HASH)
+    base = event_hash(fields, GENESIS_HASH, "k")
     for name in fields:
         changed = {**fields, name: "tampered"}
-        assert event_hash(changed, GENESIS_HASH) != base, name
+        assert event_hash(changed, GENESIS_HASH, "k") != base, name
+
+
+def test_the_hash_depends_on_the_key() -> None:
+    _write(1)
+    with override_settings(AUDIT_CHAIN_KEY="another key"):
+        _, broken = verify_audit_chain()
+    assert broken is not None
+    assert broken.seq == 1
+
+
+@pytest.mark.parametrize(
+    ("remote_addr", "stored"),
+    [
+        ("", None),
+        ("2001:DB8:0:0::1", "2001:db8::1"),
+        ("not an ip", None),
+        ("10.0.0.7", "10.0.0.7"),
+    ],
+)
+def test_odd_client_addresses_still_verify(
+    remote_addr: str, stored: str | None
+) -> None:
+    request = RequestFactory().get("/", REMOTE_ADDR=remote_addr)
+    request.user = AnonymousUser()
+    event = record_event(request=request, action=Action.VIEW, summary="x")
+    assert AuditEvent.objects.get(pk=event.pk).ip_address == stored
+    assert verify_audit_chain() == (1, None)
+
+
+def test_nul_characters_are_kept_out_of_the_database() -> None:
+    request = RequestFactory().get("/", HTTP_USER_AGENT="evil\x00agent")
+    request.user = AnonymousUser()
+    record_event(
+        request=request,
+        action=Action.LOGIN_FAILED,
+        summary="a\x00b",
+        detail={"email": "x\x00@y"},
+    )
+    event = AuditEvent.objects.get()
+    assert "\x00" not in event.user_agent + event.summary + event.detail["email"]
+    assert verify_audit_chain() == (1, None)
+
+
+def test_events_written_while_verifying_are_not_tampering(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _write(3)
+    real = services._stored_events
+
+    def writes_meanwhile(**kwargs: int) -> Iterator[tuple[dict[str, object], str, str]]:
+        yield from real(**kwargs)
+        _write(1)
+
+    monkeypatch.setattr(services, "_stored_events", writes_meanwhile)
+    assert verify_audit_chain() == (3, None)
+
+
+def test_an_event_inserted_past_the_head_is_reported() -> None:
+    _write(1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO audit_auditevent (seq, occurred_at, actor_label, actor_role, action,"
+            " information, object_type, object_id, summary, detail, user_agent, request_id,"
+            " prev_hash, hash) SELECT 2, occurred_at, actor_label, actor_role, action,"
+            " information, object_type, object_id, summary, detail, user_agent, request_id,"
+            " hash, hash FROM audit_auditevent WHERE seq = 1"
+        )
+    _, broken = verify_audit_chain()
+    assert broken is not None
+    assert broken.seq == 2
+    assert "outside" in broken.reason
+
+
+def test_the_head_cannot_be_rewound_to_hide_deletions() -> None:
+    _write(3)
+    with (
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("UPDATE audit_auditchainhead SET seq = 1")
+    assert AuditChainHead.objects.get(pk=1).seq == 3
