@@ -81,6 +81,10 @@ class PatientForm(forms.ModelForm[Patient]):
                 self.initial[name] = format_phone(value)
         if self.instance.pk is not None:
             self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
+            self.fields["loaded_at"].required = True
+            self.fields["loaded_at"].error_messages["required"] = (
+                "This form is out of date. Open the chart again before editing."
+            )
 
     def clean_born_on(self) -> date:
         born_on: date = self.cleaned_data["born_on"]

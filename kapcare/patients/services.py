@@ -103,12 +103,18 @@ def update_patient(
     patient: Patient,
     fields: dict[str, Any],
     changed_by: User,
-    loaded_at: str = "",
+    loaded_at: str | None = None,
 ) -> dict[str, list[Any]]:
-    """Save changed fields and their history; raise StaleEditError on a lost update."""
+    """Save changed fields and their history; raise StaleEditError on a lost update.
+
+    `loaded_at` is the chart's updated_at when the editor opened it (forms always
+    send it); None skips the check, for callers that read and write in one go.
+    """
     with transaction.atomic():
-        current = Patient.objects.get(pk=patient.pk)
-        if loaded_at and current.updated_at.isoformat() != loaded_at:
+        # Two editors saving at once: the row lock makes the second wait and then see
+        # the first one's updated_at (SQLite's IMMEDIATE transaction does the same).
+        current = Patient.objects.select_for_update().get(pk=patient.pk)
+        if loaded_at is not None and current.updated_at.isoformat() != loaded_at:
             raise StaleEditError(_last_editor(current) or "another user")
         before = snapshot(current)
         for name, value in fields.items():
@@ -122,6 +128,11 @@ def update_patient(
         current.search_text = current.build_search_text()
         current.updated_at = timezone.now()
         current.save(update_fields=[*fields.keys(), "search_text", "updated_at"])
+        if "email" in changes:
+            # A link sent to the old (perhaps mistyped) address must stop working.
+            PortalInvitation.objects.filter(
+                patient=current, used_at__isnull=True, revoked_at__isnull=True
+            ).update(revoked_at=current.updated_at)
         record_event(
             request=request,
             actor=changed_by,

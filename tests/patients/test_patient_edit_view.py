@@ -1,10 +1,20 @@
+import threading
+
 import pytest
+from django.db import connection
+from django.test import RequestFactory
 from django.urls import reverse
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.patients.models import Patient
-from kapcare.patients.services import EDITABLE_FIELDS, update_patient
+from kapcare.patients.services import (
+    EDITABLE_FIELDS,
+    StaleEditError,
+    invite_patient_to_portal,
+    update_patient,
+)
 from tests.conftest import ClientFor
 from tests.factories import PatientFactory, valid_health_number
 
@@ -158,3 +168,80 @@ def test_extra_posted_fields_are_ignored(client_for: ClientFor, nurse: User) -> 
     patient.refresh_from_db()
     assert patient.mrn == mrn
     assert patient.user_id is None
+
+
+def test_a_form_without_its_version_is_refused(
+    client_for: ClientFor, nurse: User
+) -> None:
+    patient = PatientFactory.create(pronouns="")
+    data = _form_data(patient, pronouns="he/him")
+    del data["loaded_at"]
+    response = client_for(nurse).post(_url(patient), data)
+    assert b"out of date" in response.content
+    patient.refresh_from_db()
+    assert patient.pronouns == ""
+
+
+def test_changing_the_email_revokes_an_open_invitation(
+    nurse: User, django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks
+) -> None:
+    patient = PatientFactory.create(email="typo@exmaple.com")
+    request = RequestFactory().post("/")
+    request.user = nurse
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation = invite_patient_to_portal(
+            request=request, patient=patient, invited_by=nurse
+        )
+    update_patient(
+        request=None,
+        patient=patient,
+        fields={"email": "right@example.com"},
+        changed_by=nurse,
+    )
+    invitation.refresh_from_db()
+    assert not invitation.is_usable()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_saving_at_once_cannot_both_win(
+    nurse: User, physician: User
+) -> None:
+    """On PostgreSQL the row lock makes the second save wait, then see the first."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's in-memory test database is not shared between threads")
+    patient = PatientFactory.create(city="Toronto")
+    loaded_at = patient.updated_at.isoformat()
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def save(user: User, city: str) -> None:
+        barrier.wait()
+        try:
+            update_patient(
+                request=None,
+                patient=patient,
+                fields={"city": city},
+                changed_by=user,
+                loaded_at=loaded_at,
+            )
+            outcomes.append("saved")
+        except StaleEditError:
+            outcomes.append("stale")
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=save, args=a)
+        for a in [(nurse, "Ottawa"), (physician, "Kingston")]
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["saved", "stale"]
+    assert (
+        AuditEvent.objects.filter(
+            patient=patient, action=AuditEvent.Action.UPDATE
+        ).count()
+        == 1
+    )
