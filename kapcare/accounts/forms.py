@@ -65,7 +65,7 @@ class StaffForm(forms.ModelForm[User]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
+        if not self.instance._state.adding:
             self.fields["roles"].initial = self.instance.role_names
 
     def clean_email(self) -> str:

@@ -10,6 +10,7 @@ from kapcare.audit.forms import AuditSearchForm
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.http import AuthenticatedHttpRequest
+from kapcare.patients.access import record_patients_listed
 from kapcare.patients.models import Patient
 
 
@@ -49,6 +50,9 @@ def event_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             for k, v in (form.cleaned_data if form.is_valid() else {}).items()
             if v
         },
+    )
+    record_patients_listed(
+        request, matched_patients, summary="Looked up in the audit log"
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "matched_patients": matched_patients}

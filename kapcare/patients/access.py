@@ -1,11 +1,19 @@
 """Permission-checked getters for patient records; each records the read in the audit log."""
 
 import uuid
+from collections.abc import Iterable
 
 from django.http import Http404
 
 from kapcare.accounts.access import refuse
-from kapcare.audit.services import Action, Information, record_event
+from kapcare.audit.services import (
+    Action,
+    Context,
+    Information,
+    PendingEvent,
+    record_event,
+    record_events,
+)
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.models import Patient
 
@@ -53,6 +61,26 @@ def get_patient_for_user(
         summary=summary,
     )
     return patient
+
+
+def record_patients_listed(
+    request: AuthenticatedHttpRequest, patients: Iterable[Patient], *, summary: str
+) -> None:
+    """Record that each listed patient's identifiers were shown (one event per patient,
+    so each appears in their own "who looked at my record"). One bulk write."""
+    listed = [
+        PendingEvent(
+            action=Action.SEARCH,
+            patient_id=str(patient.pk),
+            information=Information.PATIENT_LIST,
+            object_type="patient_list",
+            object_id=str(patient.pk),
+            summary=summary,
+        )
+        for patient in patients
+    ]
+    if listed:
+        record_events(listed, context=Context.from_request(request))
 
 
 def get_patient_for_user_rw(

@@ -79,7 +79,7 @@ class PatientForm(forms.ModelForm[Patient]):
         for name in ("phone", "emergency_contact_phone"):
             if value := getattr(self.instance, name):
                 self.initial[name] = format_phone(value)
-        if self.instance.pk is not None:
+        if not self.instance._state.adding:
             self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
             self.fields["loaded_at"].required = True
             self.fields["loaded_at"].error_messages["required"] = (

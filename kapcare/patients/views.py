@@ -6,10 +6,14 @@ from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import staff_permission_required
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import Action, Information, record_event
+from kapcare.audit.services import Action, Information
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients import services
-from kapcare.patients.access import get_patient_for_user, get_patient_for_user_rw
+from kapcare.patients.access import (
+    get_patient_for_user,
+    get_patient_for_user_rw,
+    record_patients_listed,
+)
 from kapcare.patients.forms import PatientForm
 from kapcare.patients.history import history_entries
 from kapcare.patients.models import Patient
@@ -28,14 +32,11 @@ def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if status in Patient.Status.values:
         patients = patients.filter(status=status)
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
-    record_event(
-        request=request,
-        action=Action.SEARCH if query else Action.VIEW,
-        information=Information.PATIENT_LIST,
-        object_type="patient_list",
-        summary=f"Patient list page {page.number}"
+    record_patients_listed(
+        request,
+        page,
+        summary=f"Listed on patient list page {page.number}"
         + (f", search {query!r}" if query else ""),
-        detail={"shown": [str(p.pk) for p in page]},
     )
     context = {
         "page": page,

@@ -58,7 +58,8 @@ def test_search_by_date_uses_the_clinic_day(
     client_for(nurse).get(_chart(patient_a))
     today = timezone.localdate()
     response = client_for(clinic_admin).get(
-        URL, {"patient": patient_a.mrn, "date_from": today.isoformat()}
+        URL,
+        {"patient": patient_a.mrn, "action": "view", "date_from": today.isoformat()},
     )
     assert len(response.context["page"]) == 1
 
@@ -104,3 +105,14 @@ def test_the_query_count_does_not_grow_with_events(
     # one page of events joined to their patients.
     with django_assert_max_num_queries(14):
         client.get(URL)
+
+
+def test_looking_a_patient_up_is_recorded_against_that_patient(
+    client_for: ClientFor, clinic_admin: User, patient_a: Patient
+) -> None:
+    client_for(clinic_admin).get(URL, {"patient": patient_a.mrn})
+    event = AuditEvent.objects.get(patient=patient_a)
+    assert (event.actor_id, event.summary) == (
+        clinic_admin.pk,
+        "Looked up in the audit log",
+    )

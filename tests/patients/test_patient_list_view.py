@@ -28,12 +28,26 @@ def test_it_records_who_saw_which_patients(
     client_for: ClientFor, nurse: User, patient_a: Patient
 ) -> None:
     client_for(nurse).get(URL, {"q": patient_a.legal_family_name})
-    event = AuditEvent.objects.order_by("-seq").first()
-    assert event is not None
+    event = AuditEvent.objects.get(patient=patient_a)
     assert event.action == AuditEvent.Action.SEARCH
+    assert event.information == AuditEvent.Information.PATIENT_LIST
     assert event.actor_id == nurse.pk
-    assert str(patient_a.pk) in event.detail["shown"]
     assert event.ip_address == "127.0.0.1"
+
+
+def test_each_listed_patient_gets_their_own_event(
+    client_for: ClientFor, nurse: User
+) -> None:
+    PatientFactory.create_batch(30)
+    response = client_for(nurse).get(URL)
+    shown = {p.pk for p in response.context["page"]}
+    listed = set(
+        AuditEvent.objects.filter(action=AuditEvent.Action.SEARCH).values_list(
+            "patient_id", flat=True
+        )
+    )
+    assert len(shown) == 25
+    assert listed == shown
 
 
 @pytest.mark.parametrize(

@@ -199,3 +199,12 @@ def test_a_patient_sees_crisis_resources(
 ) -> None:
     response = client_for(patient_user).get(reverse("portal:home"))
     assert b"9-8-8" in response.content
+
+
+def test_appearing_in_a_staff_search_shows_in_my_access_log(
+    client_for: ClientFor, front_desk: User, patient_user: User, patient_a: Patient
+) -> None:
+    client_for(front_desk).get(reverse("patients:patient_list"), {"q": patient_a.mrn})
+    response = client_for(patient_user).get(reverse("portal:access_log"))
+    listed = [e for e in response.context["page"] if e.actor_id == front_desk.pk]
+    assert [e.information for e in listed] == [AuditEvent.Information.PATIENT_LIST]

@@ -78,6 +78,7 @@ def test_times_are_shown_in_the_clinic_time_zone(
             "sex_at_birth": "male",
             "province": "ON",
             "status": "active",
+            "loaded_at": patient_a.updated_at.isoformat(),
         },
     )
     event = AuditEvent.objects.get(patient=patient_a, action=AuditEvent.Action.UPDATE)
