@@ -39,6 +39,7 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "accounts:staff_create": ("get", {"clinic_admin"}),
     "accounts:staff_edit": ("get", {"clinic_admin"}),
     "accounts:staff_reset_two_factor": ("post", {"clinic_admin"}),
+    "accounts:staff_send_setup_link": ("post", {"clinic_admin"}),
     "audit:event_list": ("get", {"clinic_admin"}),
     "website:clinic_settings": ("get", {"clinic_admin"}),
     "portal:home": ("get", {"patient"}),
@@ -100,7 +101,11 @@ def _url(name: str, world: dict[str, object]) -> str:
         "patients:patient_create",
     }:
         return reverse(name, args=[other.pk])
-    if name in {"accounts:staff_edit", "accounts:staff_reset_two_factor"}:
+    if name in {
+        "accounts:staff_edit",
+        "accounts:staff_reset_two_factor",
+        "accounts:staff_send_setup_link",
+    }:
         return reverse(name, args=[people["physician"].pk])
     return reverse(name)
 

@@ -1,6 +1,8 @@
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Group
 
@@ -25,6 +27,13 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return str(self.cleaned_data["username"]).lower()
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    def get_users(self, email: str) -> Iterator[User]:
+        """Active accounts with this email, including staff who have not chosen a
+        password yet (Django skips those, which would strand a missed welcome link)."""
+        yield from User.objects.filter(email__iexact=email.strip(), is_active=True)
 
 
 class TokenForm(forms.Form):
@@ -63,10 +72,18 @@ class StaffForm(forms.ModelForm[User]):
         fields = ["full_name", "email", "credentials", "is_active"]
         labels = {"is_active": "Account active"}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, editor: User | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.editing_self = editor is not None and editor.pk == self.instance.pk
         if not self.instance._state.adding:
             self.fields["roles"].initial = self.instance.role_names
+        if self.editing_self:
+            self.fields["roles"].disabled = True
+            self.fields["roles"].help_text = (
+                "Another clinic admin must change your own roles, so no one can grant "
+                "themselves access to clinical records."
+            )
+            self.fields["is_active"].disabled = True
 
     def clean_email(self) -> str:
         email = str(self.cleaned_data["email"]).lower()

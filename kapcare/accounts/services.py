@@ -4,10 +4,8 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -15,7 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
-from kapcare.website.models import get_clinic_profile
+from kapcare.website.mail import send_clinic_email_on_commit
 
 
 def password_setup_link(user: User) -> str:
@@ -24,6 +22,28 @@ def password_setup_link(user: User) -> str:
     return settings.SITE_URL + reverse(
         "accounts:password_reset_confirm", kwargs={"uidb64": uid, "token": token}
     )
+
+
+def send_password_setup_link(user: User) -> None:
+    """Email a link to choose a password (valid PASSWORD_RESET_TIMEOUT, one use)."""
+    send_clinic_email_on_commit(
+        "accounts/email/welcome",
+        {"user": user, "link": password_setup_link(user)},
+        user.email,
+    )
+
+
+def resend_password_setup_link(*, request: HttpRequest, user: User) -> None:
+    with transaction.atomic():
+        send_password_setup_link(user)
+        record_event(
+            request=request,
+            action=Action.UPDATE,
+            information=Information.ACCOUNT,
+            object_type="user",
+            object_id=user.pk,
+            summary=f"Sent a new set-password link to {user.email}",
+        )
 
 
 def create_staff_member(
@@ -52,16 +72,7 @@ def create_staff_member(
             object_id=user.pk,
             summary=f"Created staff account {email} ({', '.join(g.name for g in groups)})",
         )
-        context = {
-            "user": user,
-            "link": password_setup_link(user),
-            "clinic": get_clinic_profile(),
-        }
-        subject = render_to_string(
-            "accounts/email/welcome_subject.txt", context
-        ).strip()
-        body = render_to_string("accounts/email/welcome_body.txt", context)
-        transaction.on_commit(lambda: send_mail(subject, body, None, [email]))
+        send_password_setup_link(user)
     return user
 
 
@@ -90,6 +101,13 @@ def update_staff_member(
         user.groups.set(groups)
         if not is_active:
             end_sessions_of(user)
+        if "email" in changed:
+            # Tell the old address, so a hijacked account does not go unnoticed.
+            send_clinic_email_on_commit(
+                "accounts/email/email_changed",
+                {"user": user, "new_email": email},
+                stored.email,
+            )
         record_event(
             request=request,
             action=Action.UPDATE,

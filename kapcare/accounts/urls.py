@@ -26,6 +26,11 @@ urlpatterns = [
     path("staff/new/", views.staff_create, name="staff_create"),
     path("staff/<uuid:user_id>/", views.staff_edit, name="staff_edit"),
     path(
+        "staff/<uuid:user_id>/send-setup-link/",
+        views.staff_send_setup_link,
+        name="staff_send_setup_link",
+    ),
+    path(
         "staff/<uuid:user_id>/reset-two-step/",
         views.staff_reset_two_factor,
         name="staff_reset_two_factor",

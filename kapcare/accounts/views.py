@@ -20,10 +20,17 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kapcare.accounts import services
 from kapcare.accounts.access import otp_exempt, staff_permission_required
-from kapcare.accounts.forms import EmailAuthenticationForm, StaffForm, TokenForm
+from kapcare.accounts.forms import (
+    EmailAuthenticationForm,
+    PasswordResetForm,
+    StaffForm,
+    TokenForm,
+)
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.http import AuthenticatedHttpRequest
+from kapcare.website.context_processors import clinic_for
+from kapcare.website.mail import clinic_sender
 
 
 def _safe_next(request: HttpRequest, default: str) -> str:
@@ -183,11 +190,17 @@ def otp_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
+    form_class = PasswordResetForm
     email_template_name = "accounts/email/password_reset_body.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")
 
     def form_valid(self, form: Any) -> HttpResponse:
+        self.from_email = clinic_sender()
+        self.extra_email_context = {
+            "clinic": clinic_for(self.request),
+            "site_url": settings.SITE_URL,
+        }
         record_event(
             request=self.request,
             action=Action.PASSWORD_RESET_REQUESTED,
@@ -280,29 +293,37 @@ def staff_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @staff_permission_required("accounts.manage_staff")
 def staff_edit(request: AuthenticatedHttpRequest, user_id: str) -> HttpResponse:
     member = get_object_or_404(User, pk=user_id, kind=User.Kind.STAFF)
-    form = StaffForm(request.POST or None, instance=member)
+    form = StaffForm(request.POST or None, instance=member, editor=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        if member.pk == request.user.pk and not data["is_active"]:
-            form.add_error("is_active", "You cannot deactivate your own account.")
-        else:
-            changed = services.update_staff_member(
-                request=request,
-                user=member,
-                full_name=data["full_name"],
-                email=data["email"],
-                credentials=data["credentials"],
-                is_active=data["is_active"],
-                groups=form.selected_groups(),
-            )
-            messages.success(request, "Saved." if changed else "Nothing changed.")
-            return redirect("accounts:staff_list")
+        changed = services.update_staff_member(
+            request=request,
+            user=member,
+            full_name=data["full_name"],
+            email=data["email"],
+            credentials=data["credentials"],
+            is_active=data["is_active"],
+            groups=form.selected_groups(),
+        )
+        messages.success(request, "Saved." if changed else "Nothing changed.")
+        return redirect("accounts:staff_list")
     member.refresh_from_db()
     return render(
         request,
         "accounts/staff_form.html",
         {"form": form, "member": member, "creating": False},
     )
+
+
+@staff_permission_required("accounts.manage_staff")
+@require_POST
+def staff_send_setup_link(
+    request: AuthenticatedHttpRequest, user_id: str
+) -> HttpResponse:
+    member = get_object_or_404(User, pk=user_id, kind=User.Kind.STAFF, is_active=True)
+    services.resend_password_setup_link(request=request, user=member)
+    messages.success(request, f"A new set-password link was emailed to {member.email}.")
+    return redirect("accounts:staff_edit", user_id=member.pk)
 
 
 @staff_permission_required("accounts.manage_staff")

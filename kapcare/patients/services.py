@@ -8,11 +8,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,7 +26,7 @@ from kapcare.audit.services import (
     record_events,
 )
 from kapcare.patients.models import MrnCounter, Patient, PortalInvitation
-from kapcare.website.models import get_clinic_profile
+from kapcare.website.mail import send_clinic_email_on_commit
 
 # Fields staff edit on the chart; their old and new values go into the history.
 EDITABLE_FIELDS = (
@@ -197,17 +195,11 @@ def invite_patient_to_portal(
             summary=f"Invited to the portal at {patient.email}",
         )
         link = settings.SITE_URL + reverse("portal:invitation_accept", args=[token])
-        context = {
-            "patient": patient,
-            "link": link,
-            "expires_at": invitation.expires_at,
-            "clinic": get_clinic_profile(),
-        }
-        subject = render_to_string(
-            "patients/email/invitation_subject.txt", context
-        ).strip()
-        body = render_to_string("patients/email/invitation_body.txt", context)
-        transaction.on_commit(lambda: send_mail(subject, body, None, [patient.email]))
+        send_clinic_email_on_commit(
+            "patients/email/invitation",
+            {"patient": patient, "link": link, "expires_at": invitation.expires_at},
+            patient.email,
+        )
     return invitation
 
 

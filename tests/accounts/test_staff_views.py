@@ -1,6 +1,7 @@
 import pytest
 from django.contrib.sessions.models import Session
 from django.core.mail import EmailMessage
+from django.test import Client
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django import DjangoCaptureOnCommitCallbacks
@@ -9,6 +10,7 @@ from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.audit.models import AuditEvent
 from tests.conftest import ClientFor
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -92,17 +94,20 @@ def test_deactivating_ends_the_members_sessions(
 def test_admins_cannot_deactivate_themselves(
     client_for: ClientFor, clinic_admin: User
 ) -> None:
-    response = client_for(clinic_admin).post(
+    client = client_for(clinic_admin)
+    page = client.get(reverse("accounts:staff_edit", args=[clinic_admin.pk]))
+    assert page.context["form"].fields["is_active"].disabled
+    client.post(
         reverse("accounts:staff_edit", args=[clinic_admin.pk]),
         {
-            "full_name": clinic_admin.full_name,
+            "full_name": "Renamed Admin",
             "email": clinic_admin.email,
             "roles": [Role.CLINIC_ADMIN],
         },
     )
-    assert response.status_code == 200
     clinic_admin.refresh_from_db()
     assert clinic_admin.is_active
+    assert clinic_admin.full_name == "Renamed Admin"
 
 
 def test_role_changes_are_recorded_with_old_and_new(
@@ -160,3 +165,66 @@ def test_a_patient_account_cannot_be_edited_as_staff(
         .status_code
         == 404
     )
+
+
+def test_a_new_member_who_missed_the_link_can_ask_for_another(
+    client: Client, clinic_admin: User, mailoutbox: list[EmailMessage]
+) -> None:
+    member = UserFactory.create(roles=[Role.NURSE], password=None)
+    User.objects.filter(pk=member.pk).update(password="!unusable")
+    client.post(reverse("accounts:password_reset"), {"email": member.email})
+    assert [m.to for m in mailoutbox] == [[member.email]]
+
+
+def test_the_admin_can_email_a_new_set_password_link(
+    client_for: ClientFor,
+    clinic_admin: User,
+    nurse: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    mailoutbox: list[EmailMessage],
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(clinic_admin).post(
+            reverse("accounts:staff_send_setup_link", args=[nurse.pk])
+        )
+    assert response.status_code == 302
+    assert mailoutbox[0].to == [nurse.email]
+    assert "/accounts/password-reset/" in str(mailoutbox[0].body)
+
+
+def test_admins_cannot_change_their_own_roles(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    client_for(clinic_admin).post(
+        reverse("accounts:staff_edit", args=[clinic_admin.pk]),
+        {
+            "full_name": clinic_admin.full_name,
+            "email": clinic_admin.email,
+            "roles": ["Physician"],
+            "is_active": "on",
+        },
+    )
+    clinic_admin.refresh_from_db()
+    assert clinic_admin.role_names == ["Clinic admin"]
+
+
+def test_the_old_address_hears_about_an_email_change(
+    client_for: ClientFor,
+    clinic_admin: User,
+    nurse: User,
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    mailoutbox: list[EmailMessage],
+) -> None:
+    old = nurse.email
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(clinic_admin).post(
+            reverse("accounts:staff_edit", args=[nurse.pk]),
+            {
+                "full_name": nurse.full_name,
+                "email": "new@example.com",
+                "roles": ["Nurse"],
+                "is_active": "on",
+            },
+        )
+    assert [m.to for m in mailoutbox] == [[old]]
+    assert "new@example.com" in str(mailoutbox[0].body)

@@ -1,0 +1,30 @@
+"""Emails in the clinic's name (subject/body templates, sent once the transaction commits)."""
+
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+
+from kapcare.website.models import get_clinic_profile
+
+
+def clinic_sender() -> str:
+    """DEFAULT_FROM_EMAIL's address, shown under the clinic's name."""
+    return formataddr(
+        (get_clinic_profile().name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1])
+    )
+
+
+def send_clinic_email_on_commit(
+    template: str, context: dict[str, Any], to: str
+) -> None:
+    """Render `<template>_subject.txt` and `<template>_body.txt`; send after commit,
+    so a rolled-back change never emails anyone."""
+    context = {"clinic": get_clinic_profile(), "site_url": settings.SITE_URL, **context}
+    subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
+    body = render_to_string(f"{template}_body.txt", context)
+    sender = clinic_sender()
+    transaction.on_commit(lambda: send_mail(subject, body, sender, [to]))
