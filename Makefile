@@ -27,7 +27,9 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@echo "Kapcare is serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(BIN)/gunicorn kapcare.wsgi:application --bind $(HOST):$(PORT) --workers 3 --access-logfile - --log-level warning
+	$(BIN)/gunicorn kapcare.wsgi:application --bind $(HOST):$(PORT) --workers 3 \
+		--access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' \
+		--log-level warning
 
 test: install
 	@mkdir -p var

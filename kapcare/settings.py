@@ -106,7 +106,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
-    "kapcare.accounts.middleware.IdleTimeoutMiddleware",
+    "kapcare.accounts.middleware.SessionLimitsMiddleware",
     "kapcare.accounts.middleware.StaffTwoFactorMiddleware",
     "kapcare.website.middleware.ClinicTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

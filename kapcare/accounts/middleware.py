@@ -25,40 +25,63 @@ def _redirect(request: HttpRequest, url: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
-class IdleTimeoutMiddleware:
-    """Sign out staff after STAFF_IDLE_TIMEOUT without a request (HIPAA 164.312(a)(2)(iii), ASVS 7.3.1)."""
+def start_session_clock(request: HttpRequest) -> None:
+    """Call right after login(): the absolute session limit counts from here."""
+    request.session["signed_in_at"] = request.session["last_activity"] = time.time()
+
+
+class SessionLimitsMiddleware:
+    """Sign people out after STAFF_IDLE_TIMEOUT without a request (HIPAA
+    164.312(a)(2)(iii), ASVS 7.3.1) or SESSION_COOKIE_AGE after signing in, however
+    active they are (ASVS 7.3.2: 12 h)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if user.is_authenticated:
-            limit = settings.STAFF_IDLE_TIMEOUT.total_seconds()
+        if request.user.is_authenticated:
             now = time.time()
-            last = request.session.get("last_activity")
-            if isinstance(last, (int, float)) and now - last > limit:
-                record_event(
-                    request=request,
-                    action=Action.IDLE_LOGOUT,
-                    information=Information.ACCOUNT,
-                    summary=f"Idle for more than {int(limit // 60)} minutes",
-                )
-                logout(request)
-                minutes = int(limit // 60)
-                messages.info(
+            session = request.session
+            signed_in_at = session.setdefault("signed_in_at", now)
+            last = session.get("last_activity")
+            idle_limit = settings.STAFF_IDLE_TIMEOUT.total_seconds()
+            if isinstance(last, (int, float)) and now - last > idle_limit:
+                minutes = int(idle_limit // 60)
+                return self._sign_out(
                     request,
+                    Action.IDLE_LOGOUT,
+                    f"Idle for more than {minutes} minutes",
                     f"You were signed out after {minutes} minutes without activity, "
                     "to protect patient information. Please sign in again.",
                 )
-                login_url = reverse(settings.LOGIN_URL)
-                return _redirect(
+            if now - signed_in_at > settings.SESSION_COOKIE_AGE:
+                hours = settings.SESSION_COOKIE_AGE // 3600
+                return self._sign_out(
                     request,
-                    f"{login_url}?{urlencode({'next': request.get_full_path()})}",
+                    Action.IDLE_LOGOUT,
+                    f"Session older than {hours} hours",
+                    f"Sessions end {hours} hours after signing in. Please sign in again.",
                 )
             if not isinstance(last, (int, float)) or now - last > _TOUCH_EVERY_SECONDS:
-                request.session["last_activity"] = now
+                session["last_activity"] = now
         return self.get_response(request)
+
+    @staticmethod
+    def _sign_out(
+        request: HttpRequest, action: str, summary: str, message: str
+    ) -> HttpResponse:
+        record_event(
+            request=request,
+            action=action,
+            information=Information.ACCOUNT,
+            summary=summary,
+        )
+        logout(request)
+        messages.info(request, message)
+        login_url = reverse(settings.LOGIN_URL)
+        return _redirect(
+            request, f"{login_url}?{urlencode({'next': request.get_full_path()})}"
+        )
 
 
 class StaffTwoFactorMiddleware:

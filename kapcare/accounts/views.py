@@ -26,6 +26,7 @@ from kapcare.accounts.forms import (
     StaffForm,
     TokenForm,
 )
+from kapcare.accounts.middleware import start_session_clock
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.http import AuthenticatedHttpRequest
@@ -49,6 +50,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
+        start_session_clock(self.request)
         record_event(
             request=self.request, action=Action.LOGIN, information=Information.ACCOUNT,
             summary="Signed in with password",
@@ -73,7 +75,7 @@ login_view = otp_exempt(login_not_required(LoginView.as_view()))
 def axes_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
     """The email being tried, lower-cased, so "Nurse@X" and "nurse@x" share one lock."""
     raw = (credentials or {}).get("username") or request.POST.get("username", "")
-    return str(raw).strip().lower()[:254]
+    return str(raw).replace("\x00", "").strip().lower()[:254]
 
 
 def lockout(

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from kapcare.accounts.access import otp_exempt, patient_portal_required
+from kapcare.accounts.middleware import start_session_clock
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.http import AuthenticatedHttpRequest
@@ -74,6 +75,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         )
         if user is not None:
             login(request, user, backend=settings.AUTHENTICATION_BACKENDS[-1])
+            start_session_clock(request)
             messages.success(request, "Welcome. Your portal account is ready.")
             return redirect("portal:home")
         invitation.refresh_from_db()

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import staff_permission_required
@@ -146,6 +147,6 @@ def patient_invite(request: AuthenticatedHttpRequest, patient_id: str) -> HttpRe
         messages.success(
             request,
             f"Invitation emailed to {invitation.sent_to}. The link works once, until "
-            f"{invitation.expires_at:%Y-%m-%d %H:%M}.",
+            f"{timezone.localtime(invitation.expires_at):%Y-%m-%d %H:%M}.",
         )
     return redirect(patient)

@@ -63,3 +63,17 @@ def test_htmx_requests_are_redirected_with_a_header(
     response = _return_after(client_for(nurse), 20, HTTP_HX_REQUEST="true")
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith(reverse("accounts:login"))
+
+
+def test_sessions_end_12_hours_after_sign_in_however_active(
+    client_for: ClientFor, nurse: User
+) -> None:
+    start = timezone.now()
+    client = client_for(nurse)
+    for minute in range(0, 12 * 60, 10):
+        with time_machine.travel(start + timedelta(minutes=minute), tick=False):
+            assert client.get(PATIENTS).status_code == 200
+    with time_machine.travel(start + timedelta(hours=12, minutes=5), tick=False):
+        response = client.get(PATIENTS)
+    assert response.status_code == 302
+    assert b"12 hours after signing in" in client.get(response["Location"]).content
