@@ -135,6 +135,9 @@ def test_role_url_matrix(world: dict[str, object], persona: str, name: str) -> N
             action=AuditEvent.Action.ACCESS_DENIED
         ).count()
         assert denied_after == denied_before + 1
+        assert not AuditEvent.objects.filter(
+            patient=other, action=AuditEvent.Action.VIEW
+        ).exists()
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import cache_control
 
 from kapcare.accounts.access import otp_exempt, staff_permission_required
-from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.website.context_processors import clinic_for
 from kapcare.website.forms import ClinicProfileForm
+from kapcare.website.services import update_clinic_profile
 
 
 @login_not_required
@@ -44,15 +44,9 @@ def clinic_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
         request.POST or None, request.FILES or None, instance=profile
     )
     if request.method == "POST" and form.is_valid():
-        form.save()
-        record_event(
-            request=request,
-            action=Action.UPDATE,
-            information=Information.CLINIC,
-            object_type="clinic_profile",
-            object_id=profile.pk,
-            summary="Changed " + ", ".join(form.changed_data),
+        changed = update_clinic_profile(request=request, form=form)
+        messages.success(
+            request, "Clinic details saved." if changed else "Nothing changed."
         )
-        messages.success(request, "Clinic details saved.")
         return redirect("website:clinic_settings")
     return render(request, "website/clinic_settings.html", {"form": form})

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test import RequestFactory
 from django.urls import reverse
-from pytest_django import DjangoCaptureOnCommitCallbacks
+from pytest_django import DjangoAssertNumQueries, DjangoCaptureOnCommitCallbacks
 
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
@@ -245,3 +245,32 @@ def test_two_editors_saving_at_once_cannot_both_win(
         ).count()
         == 1
     )
+
+
+@pytest.mark.parametrize("edits", [1, 30])
+def test_the_history_page_uses_a_constant_number_of_queries(
+    client_for: ClientFor,
+    nurse: User,
+    physician: User,
+    therapist: User,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+    edits: int,
+) -> None:
+    patient = PatientFactory.create()
+    for n in range(edits):
+        carer = physician if n % 2 else therapist
+        field = "responsible_physician" if n % 2 else "responsible_therapist"
+        update_patient(
+            request=None,
+            patient=patient,
+            fields={field: carer, "pronouns": f"v{n}"},
+            changed_by=nurse,
+        )
+    client = client_for(nurse)
+    client.get(reverse("patients:patient_list"))
+    # Expect at most 16: session, user, OTP device, clinic profile, permissions (2), the
+    # chart with its care team, groups, audit write (savepoint, head, insert, update,
+    # release), count, one page of events, and one query for the care-team names.
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("patients:patient_history", args=[patient.pk]))
+    assert len(response.context["entries"]) == min(edits, 20)

@@ -43,7 +43,11 @@ def test_the_clinic_name_appears_on_every_page(
     assert response.status_code == 302
     assert b"Lakeshore Ketamine Clinic" in client.get(reverse("website:home")).content
     assert b"Lakeshore Ketamine Clinic" in client.get(reverse("accounts:login")).content
-    assert AuditEvent.objects.filter(information=AuditEvent.Information.CLINIC).exists()
+    event = AuditEvent.objects.get(information=AuditEvent.Information.CLINIC)
+    assert event.detail["changes"]["name"] == [
+        "Kapcare Clinic",
+        "Lakeshore Ketamine Clinic",
+    ]
 
 
 def test_a_bad_phone_number_is_explained(
