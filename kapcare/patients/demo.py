@@ -13,8 +13,9 @@ from faker import Faker
 
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
+from kapcare.lib.canada import Province
 from kapcare.patients.healthcard import luhn_check_digit
-from kapcare.patients.models import Patient, Province
+from kapcare.patients.models import Patient
 from kapcare.patients.services import bulk_create_patients
 
 DEMO_PASSWORD = "kapcare-demo-2026"  # noqa: S105 - printed for the demo; seed_demo refuses production

@@ -1,14 +1,13 @@
-import re
 from datetime import date
 from typing import Any
 
-import phonenumbers
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
+from kapcare.lib.canada import clean_canadian_phone, clean_postal_code
 from kapcare.lib.phones import format_phone
 from kapcare.patients.healthcard import (
     HealthCardError,
@@ -17,27 +16,6 @@ from kapcare.patients.healthcard import (
 )
 from kapcare.patients.models import Patient
 from kapcare.patients.services import EDITABLE_FIELDS
-
-_POSTAL_CODE = re.compile(
-    r"^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$"
-)
-
-
-def clean_canadian_phone(raw: str) -> str:
-    """Return +1 E.164 form, or raise a message people understand."""
-    if not raw.strip():
-        return ""
-    try:
-        number = phonenumbers.parse(raw, "CA")
-    except phonenumbers.NumberParseException as exc:
-        raise forms.ValidationError(
-            "Enter a phone number such as 416-555-0123."
-        ) from exc
-    if not phonenumbers.is_valid_number(number):
-        raise forms.ValidationError(
-            "That is not a valid phone number; check the area code and digits."
-        )
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class PatientForm(forms.ModelForm[Patient]):
@@ -123,12 +101,7 @@ class PatientForm(forms.ModelForm[Patient]):
         )
 
     def clean_postal_code(self) -> str:
-        code = str(self.cleaned_data.get("postal_code", "")).strip().upper()
-        if not code:
-            return ""
-        if not _POSTAL_CODE.match(code):
-            raise forms.ValidationError("Enter a Canadian postal code such as M5V 2T6.")
-        return f"{code[:3]} {code[-3:]}"
+        return clean_postal_code(str(self.cleaned_data.get("postal_code", "")))
 
     def clean_email(self) -> str:
         return str(self.cleaned_data.get("email", "")).lower()

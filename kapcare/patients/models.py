@@ -7,27 +7,12 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from kapcare.lib.canada import Province
 from kapcare.patients.healthcard import HealthCard
 
 # Strictly YYYY-MM-DD: Python 3.11's date.fromisoformat also reads some 10-digit
 # health numbers as dates.
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-class Province(models.TextChoices):
-    AB = "AB", "Alberta"
-    BC = "BC", "British Columbia"
-    MB = "MB", "Manitoba"
-    NB = "NB", "New Brunswick"
-    NL = "NL", "Newfoundland and Labrador"
-    NS = "NS", "Nova Scotia"
-    NT = "NT", "Northwest Territories"
-    NU = "NU", "Nunavut"
-    ON = "ON", "Ontario"
-    PE = "PE", "Prince Edward Island"
-    QC = "QC", "Quebec"
-    SK = "SK", "Saskatchewan"
-    YT = "YT", "Yukon"
 
 
 class PatientQuerySet(models.QuerySet["Patient"]):

@@ -1,6 +1,6 @@
 from django import forms
 
-from kapcare.patients.forms import clean_canadian_phone
+from kapcare.lib.canada import clean_canadian_phone, clean_postal_code
 from kapcare.website.models import ClinicProfile
 
 
@@ -18,6 +18,9 @@ class ClinicProfileForm(forms.ModelForm[ClinicProfile]):
 
     def clean_phone(self) -> str:
         return clean_canadian_phone(str(self.cleaned_data.get("phone", "")))
+
+    def clean_postal_code(self) -> str:
+        return clean_postal_code(str(self.cleaned_data.get("postal_code", "")))
 
     def clean_logo(self) -> object:
         logo = self.cleaned_data.get("logo")

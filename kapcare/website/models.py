@@ -2,6 +2,7 @@ import zoneinfo
 
 from django.db import models
 
+from kapcare.lib.canada import Province
 from kapcare.lib.phones import format_phone
 
 TIME_ZONE_CHOICES = [
@@ -22,7 +23,9 @@ class ClinicProfile(models.Model):
     logo = models.ImageField(upload_to="clinic/", blank=True)
     street_address = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True, default="Toronto")
-    province = models.CharField(max_length=2, default="ON")
+    province = models.CharField(
+        max_length=2, choices=Province.choices, default=Province.ON
+    )
     postal_code = models.CharField(max_length=7, blank=True)
     phone = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
