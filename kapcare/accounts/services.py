@@ -1,7 +1,7 @@
 """Account writes: staff accounts, two-step verification, sign-in events."""
 
 from django.conf import settings
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.db import transaction
@@ -12,8 +12,22 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from kapcare.accounts.models import User
+from kapcare.accounts.roles import ROLE_PERMISSIONS
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.website.mail import send_clinic_email_on_commit
+
+
+def sync_role_groups(*, using: str = "default") -> None:
+    """Create or update a group per role with exactly the permissions in roles.py."""
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.using(using).get_or_create(name=role)
+        wanted = [
+            Permission.objects.using(using).get(
+                content_type__app_label=app, codename=code
+            )
+            for app, code in (perm.split(".") for perm in perms)
+        ]
+        group.permissions.set(wanted)
 
 
 def password_setup_link(user: User) -> str:

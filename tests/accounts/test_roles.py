@@ -27,3 +27,13 @@ def test_front_desk_has_no_clinical_permission() -> None:
     assert not any(
         p.startswith("patients.") for p in ROLE_PERMISSIONS[Role.CLINIC_ADMIN]
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactional_test_sees_the_roles() -> None:
+    assert Group.objects.count() == len(ROLE_PERMISSIONS)
+
+
+def test_the_roles_are_back_after_a_flush() -> None:
+    """The flush after the test above empties auth_group; post_migrate refills it."""
+    test_every_role_is_a_group_with_exactly_its_permissions()

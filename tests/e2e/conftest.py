@@ -18,10 +18,9 @@ from playwright.sync_api import (
     Response,
     sync_playwright,
 )
-from pytest_django import DjangoDbBlocker
 from pytest_django.live_server_helper import LiveServer
 
-from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM, ensure_roles
+from tests.e2e.support import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM
 
 RESULTS_DIR = Path(__file__).resolve().parents[2] / "test-results"
 _REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
@@ -56,20 +55,6 @@ def browser() -> Iterator[Browser]:
         connections.close_all()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _restore_roles_after_module(
-    django_db_setup: None, django_db_blocker: DjangoDbBlocker
-) -> Iterator[None]:
-    """Leave the role groups in place for whatever this process runs next.
-
-    transactional_db empties every table after each test, including the groups that
-    migration accounts.0002 created; tests in other files expect them.
-    """
-    yield
-    with django_db_blocker.unblock():
-        ensure_roles()
-
-
 @pytest.fixture
 def page(
     browser: Browser,
@@ -82,8 +67,6 @@ def page(
     Errors include JavaScript exceptions, Content-Security-Policy refusals and static
     files that did not load. A failed test leaves a screenshot in test-results/.
     """
-    # An earlier transactional test in this process may have flushed the role groups.
-    ensure_roles()
     context = browser.new_context(
         base_url=live_server.url, locale="en-CA", timezone_id="America/Toronto"
     )

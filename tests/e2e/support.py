@@ -3,13 +3,11 @@
 import re
 from pathlib import Path
 
-from django.contrib.auth.models import Group, Permission
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
 from kapcare.accounts.models import User
-from kapcare.accounts.roles import ROLE_PERMISSIONS
 from tests.factories import PASSWORD
 
 # Debian's own build; Playwright's downloaded browsers are never used.
@@ -43,17 +41,3 @@ def sign_in(page: Page, user: User, device: TOTPDevice) -> None:
     page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(re.compile(r"/patients/$"))
     page.wait_for_load_state()
-
-
-def ensure_roles() -> None:
-    """Create the role groups of migration accounts.0002 again if a flush removed them."""
-    for role, perms in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.set(
-            [
-                Permission.objects.get(
-                    content_type__app_label=app_label, codename=codename
-                )
-                for app_label, codename in (perm.split(".") for perm in perms)
-            ]
-        )
