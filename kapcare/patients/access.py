@@ -63,6 +63,25 @@ def get_patient_for_user(
     return patient
 
 
+def get_own_chart(
+    request: AuthenticatedHttpRequest, *, information: str, summary: str
+) -> Patient:
+    """The signed-in patient's own chart, for the portal; records the read."""
+    patient = Patient.objects.select_related("responsible_physician").get(
+        user=request.user
+    )
+    record_event(
+        request=request,
+        action=Action.VIEW,
+        patient=patient,
+        information=information,
+        object_type="patient",
+        object_id=patient.pk,
+        summary=summary,
+    )
+    return patient
+
+
 def record_patients_listed(
     request: AuthenticatedHttpRequest, patients: Iterable[Patient], *, summary: str
 ) -> None:

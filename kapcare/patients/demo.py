@@ -13,6 +13,13 @@ from faker import Faker
 
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
+from kapcare.audit.services import (
+    Action,
+    Context,
+    Information,
+    PendingEvent,
+    record_events,
+)
 from kapcare.lib.canada import Province
 from kapcare.patients.healthcard import luhn_check_digit
 from kapcare.patients.models import Patient
@@ -159,4 +166,17 @@ def _ensure_portal_patient() -> DemoLogin:
         if patient is not None:
             Patient.objects.filter(pk=patient.pk).update(user=user, email=email)
             User.objects.filter(pk=user.pk).update(full_name=patient.display_name)
+            record_events(
+                [
+                    PendingEvent(
+                        action=Action.UPDATE,
+                        patient_id=str(patient.pk),
+                        information=Information.ACCOUNT,
+                        object_type="patient",
+                        object_id=str(patient.pk),
+                        summary=f"Linked the demo portal account {email}",
+                    )
+                ],
+                context=Context.system("seed_demo"),
+            )
     return DemoLogin(Role.PATIENT.label, email, DEMO_PASSWORD, "")

@@ -9,11 +9,11 @@ from django.shortcuts import redirect, render
 from kapcare.accounts.access import otp_exempt, patient_portal_required
 from kapcare.accounts.middleware import start_session_clock
 from kapcare.audit.models import AuditEvent
-from kapcare.audit.services import Action, Information, record_event
+from kapcare.audit.services import Action, Information
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients import services
+from kapcare.patients.access import get_own_chart
 from kapcare.patients.forms import InvitationAcceptForm
-from kapcare.patients.models import Patient
 
 ACCESS_LOG_ACTIONS = [
     Action.VIEW, Action.CREATE, Action.UPDATE, Action.EXPORT, Action.PRINT, Action.SEARCH,
@@ -23,29 +23,27 @@ ACCESS_LOG_ACTIONS = [
 
 @patient_portal_required
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
-    patient = Patient.objects.select_related("responsible_physician").get(
-        user=request.user
+    patient = get_own_chart(
+        request,
+        information=Information.DEMOGRAPHICS,
+        summary="Opened the portal home page",
     )
-    record_event(
-        request=request, action=Action.VIEW, patient=patient, information=Information.DEMOGRAPHICS,
-        object_type="patient", object_id=patient.pk, summary="Opened the portal home page",
-    )  # fmt: skip
     return render(request, "patients/portal_home.html", {"patient": patient})
 
 
 @patient_portal_required
 def access_log(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Who looked at my record (PHIPA ss.52-54; IPC PHIPA Decision 84)."""
-    patient = request.user.patient
+    patient = get_own_chart(
+        request,
+        information=Information.ACCESS_LOG,
+        summary="Viewed who looked at their record",
+    )
     events = (
         AuditEvent.objects.filter(patient=patient, action__in=ACCESS_LOG_ACTIONS)
         .select_related("actor")
         .order_by("-seq")
     )
-    record_event(
-        request=request, action=Action.VIEW, patient=patient, information=Information.ACCESS_LOG,
-        object_type="access_log", object_id=patient.pk, summary="Viewed who looked at their record",
-    )  # fmt: skip
     page = Paginator(events, 25).get_page(request.GET.get("page"))
     return render(
         request, "patients/portal_access_log.html", {"patient": patient, "page": page}
