@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "kapcare.audit",
     "kapcare.website",
     "kapcare.patients",
+    "kapcare.measures",
 ]
 
 MIDDLEWARE = [
