@@ -1,5 +1,7 @@
 """Account writes: staff accounts, two-step verification, sign-in events."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.tokens import default_token_generator
@@ -30,6 +32,26 @@ def sync_role_groups(*, using: str = "default") -> None:
         group.permissions.set(wanted)
 
 
+def record_account_event(
+    *,
+    request: HttpRequest,
+    action: str,
+    user_id: object,
+    summary: str,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Record a change to someone's account (who did it comes from the request)."""
+    record_event(
+        request=request,
+        action=action,
+        information=Information.ACCOUNT,
+        object_type="user",
+        object_id=user_id,
+        summary=summary,
+        detail=detail,
+    )
+
+
 def password_setup_link(user: User) -> str:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
@@ -50,12 +72,10 @@ def send_password_setup_link(user: User) -> None:
 def resend_password_setup_link(*, request: HttpRequest, user: User) -> None:
     with transaction.atomic():
         send_password_setup_link(user)
-        record_event(
+        record_account_event(
             request=request,
             action=Action.UPDATE,
-            information=Information.ACCOUNT,
-            object_type="user",
-            object_id=user.pk,
+            user_id=user.pk,
             summary=f"Sent a new set-password link to {user.email}",
         )
 
@@ -78,12 +98,10 @@ def create_staff_member(
             kind=User.Kind.STAFF,
         )
         user.groups.set(groups)
-        record_event(
+        record_account_event(
             request=request,
             action=Action.CREATE,
-            information=Information.ACCOUNT,
-            object_type="user",
-            object_id=user.pk,
+            user_id=user.pk,
             summary=f"Created staff account {email} ({', '.join(g.name for g in groups)})",
         )
         send_password_setup_link(user)
@@ -122,12 +140,10 @@ def update_staff_member(
                 {"user": user, "new_email": email},
                 stored.email,
             )
-        record_event(
+        record_account_event(
             request=request,
             action=Action.UPDATE,
-            information=Information.ACCOUNT,
-            object_type="user",
-            object_id=user.pk,
+            user_id=user.pk,
             summary=f"Changed staff account {email}: {', '.join(changed)}",
             detail={"changes": {k: [before[k], after[k]] for k in changed}},
         )
@@ -148,12 +164,10 @@ def reset_two_factor(*, request: HttpRequest, user: User) -> None:
     """Remove a user's TOTP devices; they enrol again at their next sign-in."""
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
-        record_event(
+        record_account_event(
             request=request,
             action=Action.UPDATE,
-            information=Information.ACCOUNT,
-            object_type="user",
-            object_id=user.pk,
+            user_id=user.pk,
             summary=f"Reset two-step verification for {user.email}",
         )
 
@@ -174,11 +188,9 @@ def confirm_totp_enrolment(*, request: HttpRequest, device: TOTPDevice) -> None:
         ).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        record_event(
+        record_account_event(
             request=request,
             action=Action.OTP_ENROLLED,
-            information=Information.ACCOUNT,
-            object_type="user",
-            object_id=device.user_id,
+            user_id=device.user_id,
             summary="Enrolled an authenticator app",
         )

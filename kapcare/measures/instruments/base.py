@@ -9,6 +9,7 @@ whose tags are V (verified), S (secondary) and R (recalled). Facts tagged S or R
 are listed in `Instrument.provisional` so that the UI can label them.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -42,6 +43,28 @@ class Item:
     loinc: str = ""
     is_scored: bool = True
     is_optional: bool = False
+
+
+def numbered_items(
+    texts: Sequence[str],
+    *,
+    min_value: int,
+    max_value: int,
+    options: tuple[Option, ...] = (),
+) -> tuple[Item, ...]:
+    """Items 1..n answered on one shared scale, labelled "item N" in messages."""
+    return tuple(
+        Item(
+            number=number,
+            link_id=str(number),
+            label=f"item {number}",
+            text=text,
+            min_value=min_value,
+            max_value=max_value,
+            options=options,
+        )
+        for number, text in enumerate(texts, start=1)
+    )
 
 
 @dataclass(frozen=True)

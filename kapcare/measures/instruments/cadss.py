@@ -13,7 +13,7 @@ no text, only their number. No severity bands or LOINC codes (NF).
 Licence/permission: not recorded in the reference (NF). French text: NF.
 """
 
-from kapcare.measures.instruments.base import Instrument, Item
+from kapcare.measures.instruments.base import Instrument, numbered_items
 
 ITEM_COUNT = 23
 
@@ -24,17 +24,7 @@ CADSS = Instrument(
     title="Clinician-Administered Dissociative States Scale (23 items)",
     total_range=(0, 4 * ITEM_COUNT),
     is_clinician_rated=True,
-    items=tuple(
-        Item(
-            number=number,
-            link_id=str(number),
-            label=f"item {number}",
-            text="",
-            min_value=0,
-            max_value=4,
-        )
-        for number in range(1, ITEM_COUNT + 1)
-    ),
+    items=numbered_items([""] * ITEM_COUNT, min_value=0, max_value=4),
     source="Bremner 1998; 23-item CADSS psychometrics (2023)",
     provisional=(
         "Each item rated 0-4 and the 0-92 total range are recalled, not read.",

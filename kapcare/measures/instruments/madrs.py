@@ -11,7 +11,7 @@ names only. No LOINC codes in the reference (NF). Licence/permission: not
 recorded in the reference (NF). French text: not in the reference (NF).
 """
 
-from kapcare.measures.instruments.base import Band, Instrument, Item
+from kapcare.measures.instruments.base import Band, Instrument, numbered_items
 
 _NAMES = (
     "Apparent sadness",
@@ -33,17 +33,7 @@ MADRS = Instrument(
     title="Montgomery-Åsberg Depression Rating Scale",
     total_range=(0, 60),
     is_clinician_rated=True,
-    items=tuple(
-        Item(
-            number=number,
-            link_id=str(number),
-            label=f"item {number}",
-            text=text,
-            min_value=0,
-            max_value=6,
-        )
-        for number, text in enumerate(_NAMES, start=1)
-    ),
+    items=numbered_items(_NAMES, min_value=0, max_value=6),
     bands=(
         Band(0, "normal/absent"),
         Band(7, "mild"),

@@ -17,7 +17,11 @@ applied. No LOINC codes (NF). Licence/permission: not recorded in the reference
 (NF). French text: not in the reference (NF).
 """
 
-from kapcare.measures.instruments.base import Instrument, Item, frequency_options
+from kapcare.measures.instruments.base import (
+    Instrument,
+    frequency_options,
+    numbered_items,
+)
 
 OPTIONS = frequency_options(
     ("Not at all", "A little bit", "Moderately", "Quite a bit", "Extremely")
@@ -63,17 +67,6 @@ PCL5 = Instrument(
     name="PCL-5",
     title="PTSD Checklist for DSM-5",
     total_range=(0, 80),
-    items=tuple(
-        Item(
-            number=number,
-            link_id=str(number),
-            label=f"item {number}",
-            text=text,
-            min_value=0,
-            max_value=4,
-            options=OPTIONS,
-        )
-        for number, text in enumerate(_LABELS, start=1)
-    ),
+    items=numbered_items(_LABELS, min_value=0, max_value=4, options=OPTIONS),
     source="National Center for PTSD, Using the PCL-5; Blevins 2015; CamCOPS pcl5",
 )

@@ -13,7 +13,7 @@ a QIDS-SR16 with any missing item as not scorable). Licence/permission: not
 recorded in the reference (NF). French text: not in the reference (NF).
 """
 
-from kapcare.measures.instruments.base import Band, Instrument, Item
+from kapcare.measures.instruments.base import Band, Instrument, numbered_items
 
 _LABELS = (
     "Falling asleep",
@@ -53,17 +53,7 @@ QIDS_SR16 = Instrument(
     name="QIDS-SR16",
     title="Quick Inventory of Depressive Symptomatology, self-report (16 items)",
     total_range=(0, 27),
-    items=tuple(
-        Item(
-            number=number,
-            link_id=str(number),
-            label=f"item {number}",
-            text=text,
-            min_value=0,
-            max_value=3,
-        )
-        for number, text in enumerate(_LABELS, start=1)
-    ),
+    items=numbered_items(_LABELS, min_value=0, max_value=3),
     bands=(
         Band(0, "none"),
         Band(6, "mild"),
