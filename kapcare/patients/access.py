@@ -24,6 +24,24 @@ PERMISSION_FOR: dict[str, str] = {
 }
 
 
+def _record_chart_read(
+    request: AuthenticatedHttpRequest,
+    patient: Patient,
+    *,
+    information: str,
+    summary: str,
+) -> None:
+    record_event(
+        request=request,
+        action=Action.VIEW,
+        patient=patient,
+        information=information,
+        object_type="patient",
+        object_id=patient.pk,
+        summary=summary,
+    )
+
+
 def get_patient_for_user(
     request: AuthenticatedHttpRequest,
     patient_id: uuid.UUID | str,
@@ -51,15 +69,7 @@ def get_patient_for_user(
         raise refuse(request, f"Role may not view {information}", patient=patient)
     elif patient is None:
         raise Http404("No such chart")
-    record_event(
-        request=request,
-        action=Action.VIEW,
-        patient=patient,
-        information=information,
-        object_type="patient",
-        object_id=patient.pk,
-        summary=summary,
-    )
+    _record_chart_read(request, patient, information=information, summary=summary)
     return patient
 
 
@@ -70,15 +80,7 @@ def get_own_chart(
     patient = Patient.objects.select_related("responsible_physician").get(
         user=request.user
     )
-    record_event(
-        request=request,
-        action=Action.VIEW,
-        patient=patient,
-        information=information,
-        object_type="patient",
-        object_id=patient.pk,
-        summary=summary,
-    )
+    _record_chart_read(request, patient, information=information, summary=summary)
     return patient
 
 
