@@ -13,7 +13,7 @@ from typing import Any
 import django
 from django.conf import settings
 
-from bench import database
+from bench import database, scoring
 from bench.pages import Page, healthz_page, pages
 from bench.timing import Timing, time_requests
 from kapcare.patients.demo import seed_demo
@@ -46,6 +46,9 @@ def run(args: argparse.Namespace) -> None:
         print(_header(meta))
         rows = _measure(args)
     print(_table(rows))
+    throughput = scoring.measure()
+    print("\nScoring engine (pure Python, no database):\n" + scoring.table(throughput))
+    meta["scoring"] = [asdict(t) for t in throughput]
     _write(meta, rows)
 
 
