@@ -9,4 +9,5 @@ urlpatterns = [
     path("patients/", include("kapcare.patients.urls")),
     path("portal/", include("kapcare.patients.portal_urls")),
     path("audit/", include("kapcare.audit.urls")),
+    path("measures/", include("kapcare.measures.urls")),
 ]

@@ -42,6 +42,8 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "accounts:staff_send_setup_link": ("post", {"clinic_admin"}),
     "audit:event_list": ("get", {"clinic_admin"}),
     "website:clinic_settings": ("get", {"clinic_admin"}),
+    "measures:instrument_list": ("get", {"front_desk", "clinic_admin"} | CLINICAL),
+    "measures:instrument_detail": ("get", {"front_desk", "clinic_admin"} | CLINICAL),
     "portal:home": ("get", {"patient"}),
     "portal:access_log": ("get", {"patient"}),
 }
@@ -101,6 +103,8 @@ def _url(name: str, world: dict[str, object]) -> str:
         "patients:patient_create",
     }:
         return reverse(name, args=[other.pk])
+    if name == "measures:instrument_detail":
+        return reverse(name, args=["phq9"])
     if name in {
         "accounts:staff_edit",
         "accounts:staff_reset_two_factor",

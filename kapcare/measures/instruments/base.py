@@ -101,6 +101,17 @@ class Instrument:
     def scored_items(self) -> tuple[Item, ...]:
         return tuple(item for item in self.items if item.is_scored)
 
+    @property
+    def band_ranges(self) -> tuple[tuple[int, int, str], ...]:
+        """(lowest total, highest total, label) for each band, in order."""
+        if self.total_range is None or not self.bands:
+            return ()
+        uppers = [band.lower - 1 for band in self.bands[1:]] + [self.total_range[1]]
+        return tuple(
+            (band.lower, upper, band.label)
+            for band, upper in zip(self.bands, uppers, strict=True)
+        )
+
     def band_for(self, total: float) -> str | None:
         """Return the label of the band whose lower bound is the highest <= total."""
         label = None
