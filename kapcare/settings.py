@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "kapcare.website",
     "kapcare.patients",
     "kapcare.measures",
+    "kapcare.safety",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kapcare.website.context_processors.clinic",
+                "kapcare.safety.context_processors.open_alerts",
             ],
         },
     },

@@ -10,4 +10,5 @@ urlpatterns = [
     path("portal/", include("kapcare.patients.portal_urls")),
     path("audit/", include("kapcare.audit.urls")),
     path("measures/", include("kapcare.measures.urls")),
+    path("safety/", include("kapcare.safety.urls")),
 ]

@@ -10,6 +10,8 @@ from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.audit.models import AuditEvent
 from kapcare.patients.models import Patient
+from kapcare.safety.models import SafetyAlert
+from kapcare.safety.services import raise_safety_alert
 from tests.conftest import make_staff, sign_in
 from tests.factories import PatientFactory, UserFactory
 
@@ -44,6 +46,12 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "website:clinic_settings": ("get", {"clinic_admin"}),
     "measures:instrument_list": ("get", {"front_desk", "clinic_admin"} | CLINICAL),
     "measures:instrument_detail": ("get", {"front_desk", "clinic_admin"} | CLINICAL),
+    "measures:patient_measures": ("get", CLINICAL),
+    "measures:response_create": ("get", CLINICAL),
+    "safety:alert_queue": ("get", CLINICAL),
+    "safety:alert_acknowledge": ("post", CLINICAL),
+    "safety:alert_resolve": ("post", CLINICAL),
+    "safety:risk_flag": ("post", CLINICAL),
     "portal:home": ("get", {"patient"}),
     "portal:access_log": ("get", {"patient"}),
 }
@@ -92,6 +100,13 @@ def world(db: None) -> dict[str, object]:
         "clinic_admin": make_staff(Role.CLINIC_ADMIN),
     }
     other_patient = PatientFactory.create(legal_family_name="Quimbyfrost")
+    raise_safety_alert(
+        request=None,
+        patient=other_patient,
+        level="high",
+        trigger="manual",
+        reason="test alert",
+    )
     return {"people": people, "patient": other_patient}
 
 
@@ -105,6 +120,13 @@ def _url(name: str, world: dict[str, object]) -> str:
         return reverse(name, args=[other.pk])
     if name == "measures:instrument_detail":
         return reverse(name, args=["phq9"])
+    if name in {"measures:patient_measures", "safety:risk_flag"}:
+        return reverse(name, args=[other.pk])
+    if name == "measures:response_create":
+        return reverse(name, args=[other.pk, "phq9"])
+    if name in {"safety:alert_acknowledge", "safety:alert_resolve"}:
+        alert = SafetyAlert.objects.get(patient=other)
+        return reverse(name, args=[alert.pk])
     if name in {
         "accounts:staff_edit",
         "accounts:staff_reset_two_factor",

@@ -7,4 +7,12 @@ app_name = "measures"
 urlpatterns = [
     path("instruments/", views.instrument_list, name="instrument_list"),
     path("instruments/<slug:code>/", views.instrument_detail, name="instrument_detail"),
+    path(
+        "patients/<uuid:patient_id>/", views.patient_measures, name="patient_measures"
+    ),
+    path(
+        "patients/<uuid:patient_id>/new/<slug:code>/",
+        views.response_create,
+        name="response_create",
+    ),
 ]

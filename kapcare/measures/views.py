@@ -1,9 +1,29 @@
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from kapcare.accounts.access import staff_permission_required
+from kapcare.audit.services import Information
 from kapcare.lib.http import AuthenticatedHttpRequest
-from kapcare.measures.instruments import INSTRUMENTS
+from kapcare.measures.forms import ResponseEntryForm
+from kapcare.measures.instruments import INSTRUMENTS, Instrument
+from kapcare.measures.models import QuestionnaireResponse
+from kapcare.measures.scoring import ScoringError
+from kapcare.measures.services import submit_questionnaire_response
+from kapcare.patients.access import get_patient_for_user
+
+CLINICAL = "patients.view_clinical_record"
+
+
+def _instrument(code: str) -> Instrument:
+    instrument = INSTRUMENTS.get(code)
+    if instrument is None:
+        raise Http404("No such instrument")
+    return instrument
 
 
 @staff_permission_required()
@@ -17,9 +37,73 @@ def instrument_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @staff_permission_required()
 def instrument_detail(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
-    instrument = INSTRUMENTS.get(code)
-    if instrument is None:
-        raise Http404("No such instrument")
     return render(
-        request, "measures/instrument_detail.html", {"instrument": instrument}
+        request, "measures/instrument_detail.html", {"instrument": _instrument(code)}
     )
+
+
+@staff_permission_required(CLINICAL)
+def patient_measures(
+    request: AuthenticatedHttpRequest, patient_id: str
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request,
+        patient_id,
+        information=Information.CLINICAL,
+        summary="Viewed questionnaire results",
+    )
+    responses = QuestionnaireResponse.objects.filter(patient=patient).select_related(
+        "entered_by"
+    )
+    page = Paginator(responses, 25).get_page(request.GET.get("page"))
+    instruments = sorted(INSTRUMENTS.values(), key=lambda i: i.name)
+    context = {
+        "patient": patient,
+        "tab": "measures",
+        "page": page,
+        "instruments": instruments,
+    }
+    return render(request, "measures/patient_measures.html", context)
+
+
+@staff_permission_required(CLINICAL)
+def response_create(
+    request: AuthenticatedHttpRequest, patient_id: str, code: str
+) -> HttpResponse:
+    """Enter a clinician-rated scale or a paper questionnaire on the patient's behalf."""
+    instrument = _instrument(code)
+    patient = get_patient_for_user(
+        request,
+        patient_id,
+        information=Information.CLINICAL,
+        summary=f"Opened {instrument.name} entry",
+    )
+    form = ResponseEntryForm(request.POST or None, instrument=instrument)
+    if request.method == "POST" and form.is_valid():
+        authored_at = timezone.make_aware(
+            dt.datetime.combine(form.cleaned_data["authored_on"], dt.time(12))
+        )
+        try:
+            response, created = submit_questionnaire_response(
+                request=request, patient=patient, instrument=code, answers=form.answers(),
+                source=form.cleaned_data["source"], entered_by=request.user,
+                submission_key=form.cleaned_data["submission_key"], authored_at=authored_at,
+            )  # fmt: skip
+        except ScoringError as exc:
+            form.add_error(None, str(exc))
+        else:
+            total = response.total_display or "not scorable"
+            note = "" if created else " (this form was already saved)"
+            messages.success(request, f"{instrument.name} saved{note}: total {total}.")
+            if response.flags or response.risk in {"moderate", "high"}:
+                messages.warning(
+                    request, "A safety alert was raised; see the chart header."
+                )
+            return redirect("measures:patient_measures", patient_id=patient.pk)
+    context = {
+        "patient": patient,
+        "tab": "measures",
+        "form": form,
+        "instrument": instrument,
+    }
+    return render(request, "measures/response_form.html", context)

@@ -268,9 +268,10 @@ def test_the_history_page_uses_a_constant_number_of_queries(
         )
     client = client_for(nurse)
     client.get(reverse("patients:patient_list"))
-    # Expect at most 16: session, user, OTP device, clinic profile, permissions (2), the
+    # Expect at most 18: session, user, OTP device, clinic profile, permissions (2), the
     # chart with its care team, groups, audit write (savepoint, head, insert, update,
-    # release), count, one page of events, and one query for the care-team names.
-    with django_assert_max_num_queries(16):
+    # release), count, one page of events, one query for the care-team names, the
+    # header's open-alert count and the chart's unresolved alerts.
+    with django_assert_max_num_queries(18):
         response = client.get(reverse("patients:patient_history", args=[patient.pk]))
     assert len(response.context["entries"]) == min(edits, 20)

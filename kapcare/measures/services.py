@@ -1,0 +1,97 @@
+"""Storing questionnaire responses: score, response, safety alerts and audit in one transaction."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from kapcare.accounts.models import User
+from kapcare.audit.services import Action, Information, record_event
+from kapcare.measures.models import QuestionnaireResponse
+from kapcare.measures.scoring import get_instrument, score
+from kapcare.patients.models import Patient
+from kapcare.safety.levels import alerts_for_score
+from kapcare.safety.models import SafetyAlert
+from kapcare.safety.services import raise_safety_alert
+
+
+def submit_questionnaire_response(
+    *,
+    request: HttpRequest | None,
+    patient: Patient,
+    instrument: str,
+    answers: Sequence[int | None],
+    source: str,
+    submission_key: str,
+    entered_by: User | None = None,
+    authored_at: datetime | None = None,
+) -> tuple[QuestionnaireResponse, bool]:
+    """Score and store a response; raise its safety alerts in the same transaction.
+
+    Returns (response, created). A repeated submit with the same key returns the
+    first response and raises nothing new. Bad answers raise ScoringError before
+    anything is written.
+    """
+    definition = get_instrument(instrument)
+    result = score(instrument, answers)
+    existing = QuestionnaireResponse.objects.filter(
+        submission_key=submission_key
+    ).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            response = QuestionnaireResponse.objects.create(
+                patient=patient,
+                instrument=instrument,
+                instrument_version=definition.version,
+                answers=list(answers),
+                total=result.total,
+                band=result.band or "",
+                subscales=dict(result.subscales),
+                flags=list(result.flags),
+                risk=result.risk or "",
+                is_complete=result.complete,
+                source=source,
+                entered_by=entered_by,
+                authored_at=authored_at or timezone.now(),
+                submission_key=submission_key,
+            )
+            for rule in alerts_for_score(definition.name, result.flags, result.risk):
+                raise_safety_alert(
+                    request=request,
+                    patient=patient,
+                    level=rule.level,
+                    trigger=SafetyAlert.Trigger.QUESTIONNAIRE,
+                    reason=rule.reason,
+                    source_type="questionnaire_response",
+                    source_id=str(response.pk),
+                    evidence={
+                        "instrument": instrument,
+                        "answers": list(answers),
+                        "flags": list(result.flags),
+                        "risk": result.risk,
+                    },
+                    raised_by=entered_by,
+                )
+            record_event(
+                request=request,
+                actor=entered_by,
+                action=Action.CREATE,
+                patient=patient,
+                information=Information.CLINICAL,
+                object_type="questionnaire_response",
+                object_id=response.pk,
+                summary=f"{definition.name} recorded: total {result.total}, {result.band or 'no band'}",
+            )
+    except IntegrityError:
+        # Two copies of one submit raced; the other one stored it (unique submission_key).
+        existing = QuestionnaireResponse.objects.filter(
+            submission_key=submission_key
+        ).first()
+        if existing is None:
+            raise
+        return existing, False
+    return response, True

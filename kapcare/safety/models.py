@@ -1,0 +1,120 @@
+"""Safety alerts: raised with the data that triggers them, never deleted."""
+
+import uuid
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class SafetyAlertQuerySet(models.QuerySet["SafetyAlert"]):
+    def open(self) -> "SafetyAlertQuerySet":
+        """Alerts nobody has acknowledged yet."""
+        return self.filter(state=SafetyAlert.State.OPEN)
+
+    def unresolved(self) -> "SafetyAlertQuerySet":
+        return self.exclude(state=SafetyAlert.State.RESOLVED)
+
+    def by_urgency(self) -> "SafetyAlertQuerySet":
+        """High before moderate, then oldest first."""
+        return self.order_by("level_rank", "raised_at")
+
+    def delete(self) -> NoReturn:
+        raise PermissionError("Safety alerts are never deleted; resolve them instead.")
+
+
+class SafetyAlert(models.Model):
+    class Level(models.TextChoices):
+        HIGH = "high", "High"
+        MODERATE = "moderate", "Moderate"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        RESOLVED = "resolved", "Resolved"
+
+    class Trigger(models.TextChoices):
+        QUESTIONNAIRE = "questionnaire", "Questionnaire answer"
+        MANUAL = "manual", "Clinician's risk flag"
+
+    class Action(models.TextChoices):
+        CALLED_PATIENT = "called_patient", "Called the patient"
+        SAFETY_PLAN_REVIEWED = "safety_plan_reviewed", "Reviewed the safety plan"
+        URGENT_APPOINTMENT = "urgent_appointment", "Booked an urgent appointment"
+        SENT_TO_EMERGENCY = "sent_to_emergency", "Sent to emergency"
+        OTHER = "other", "Other (see note)"
+
+    class Resolution(models.TextChoices):
+        ADDRESSED = "addressed", "Risk addressed"
+        RAISED_IN_ERROR = "raised_in_error", "Raised in error"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="safety_alerts"
+    )
+    level = models.CharField(max_length=10, choices=Level.choices)
+    level_rank = models.PositiveSmallIntegerField(editable=False)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    reason = models.CharField(max_length=300)
+    source_type = models.CharField(max_length=40, blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+    evidence = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=15, choices=State.choices, default=State.OPEN)
+    raised_at = models.DateTimeField(default=timezone.now)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(max_length=30, choices=Action.choices, blank=True)
+    action_note = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+    resolution_note = models.TextField(blank=True)
+
+    objects = SafetyAlertQuerySet.as_manager()
+
+    LEVEL_RANKS = {Level.HIGH: 0, Level.MODERATE: 1}
+
+    class Meta:
+        ordering = ["level_rank", "raised_at"]
+        indexes = [
+            models.Index(
+                fields=["state", "level_rank", "raised_at"], name="safety_alert_queue"
+            ),
+            models.Index(
+                fields=["patient", "state"], name="safety_alert_patient_state"
+            ),
+        ]
+        constraints = [
+            # One alert per triggering record: a retried submit cannot raise a second.
+            models.UniqueConstraint(
+                fields=["source_type", "source_id", "reason"],
+                condition=~models.Q(source_id=""),
+                name="safety_alert_one_per_source",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} alert for {self.patient_id}: {self.reason}"
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("Safety alerts are never deleted; resolve them instead.")

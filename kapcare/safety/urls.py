@@ -1,0 +1,16 @@
+from django.urls import path
+
+from kapcare.safety import views
+
+app_name = "safety"
+
+urlpatterns = [
+    path("alerts/", views.alert_queue, name="alert_queue"),
+    path(
+        "alerts/<uuid:alert_id>/acknowledge/",
+        views.alert_acknowledge,
+        name="alert_acknowledge",
+    ),
+    path("alerts/<uuid:alert_id>/resolve/", views.alert_resolve, name="alert_resolve"),
+    path("patients/<uuid:patient_id>/flag/", views.risk_flag, name="risk_flag"),
+]
