@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from kapcare.measures.instruments import INSTRUMENTS
+
 
 class QuestionnaireResponse(models.Model):
     """One completed (or partly completed) instrument, with the score as computed then.
@@ -70,6 +72,11 @@ class QuestionnaireResponse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument} for {self.patient_id} at {self.authored_at:%Y-%m-%d}"
+
+    @property
+    def instrument_name(self) -> str:
+        definition = INSTRUMENTS.get(self.instrument)
+        return definition.name if definition else self.instrument
 
     @property
     def total_display(self) -> str:
