@@ -10,11 +10,34 @@ from django.utils import timezone
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.measures.models import QuestionnaireResponse
-from kapcare.measures.scoring import get_instrument, score
+from kapcare.measures.scoring import ScoringError, get_instrument, score
 from kapcare.patients.models import Patient
 from kapcare.safety.levels import alerts_for_score
 from kapcare.safety.models import SafetyAlert
 from kapcare.safety.services import raise_safety_alert
+
+
+class SubmissionKeyReusedError(ScoringError):
+    """A submission key already stored a different response: never treat that as a retry."""
+
+
+def _same_submission(
+    existing: QuestionnaireResponse,
+    patient: Patient,
+    instrument: str,
+    answers: list[int | None],
+) -> QuestionnaireResponse:
+    if (
+        existing.patient_id != patient.pk
+        or existing.instrument != instrument
+        or existing.answers != answers
+    ):
+        # Returning the stored row here would drop these answers (perhaps a positive
+        # item 9) and show someone else's score; refuse instead.
+        raise SubmissionKeyReusedError(
+            "This form was already used for different answers. Reload the form and enter them again."
+        )
+    return existing
 
 
 def submit_questionnaire_response(
@@ -40,7 +63,7 @@ def submit_questionnaire_response(
         submission_key=submission_key
     ).first()
     if existing is not None:
-        return existing, False
+        return _same_submission(existing, patient, instrument, list(answers)), False
     try:
         with transaction.atomic():
             response = QuestionnaireResponse.objects.create(
@@ -93,5 +116,5 @@ def submit_questionnaire_response(
         ).first()
         if existing is None:
             raise
-        return existing, False
+        return _same_submission(existing, patient, instrument, list(answers)), False
     return response, True

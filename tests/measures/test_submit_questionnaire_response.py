@@ -8,7 +8,10 @@ from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.measures.models import QuestionnaireResponse
 from kapcare.measures.scoring import ScoringError
-from kapcare.measures.services import submit_questionnaire_response
+from kapcare.measures.services import (
+    SubmissionKeyReusedError,
+    submit_questionnaire_response,
+)
 from kapcare.patients.models import Patient
 from kapcare.safety.models import SafetyAlert
 from tests.factories import PatientFactory
@@ -131,3 +134,14 @@ def test_any_positive_item_nine_leaves_exactly_one_open_alert(
         _submit(patient, "phq9", [*items, item9], key=key)
     assert SafetyAlert.objects.filter(patient=patient, state="open").count() == 1
     assert QuestionnaireResponse.objects.filter(patient=patient).count() == 1
+
+
+def test_a_reused_key_with_other_answers_is_refused_not_swallowed(
+    patient_a: Patient, patient_b: Patient
+) -> None:
+    _submit(patient_a, "phq9", [0] * 9, key="reused")
+    with pytest.raises(SubmissionKeyReusedError):
+        _submit(patient_b, "phq9", [0, 0, 0, 0, 0, 0, 0, 0, 3], key="reused")
+    with pytest.raises(SubmissionKeyReusedError):
+        _submit(patient_a, "phq9", [0, 0, 0, 0, 0, 0, 0, 0, 3], key="reused")
+    assert QuestionnaireResponse.objects.count() == 1
