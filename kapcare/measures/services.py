@@ -82,7 +82,14 @@ def submit_questionnaire_response(
                 authored_at=authored_at or timezone.now(),
                 submission_key=submission_key,
             )
-            for rule in alerts_for_score(definition.name, result.flags, result.risk):
+            rules = alerts_for_score(
+                definition.name,
+                result.flags,
+                result.risk,
+                answers=answers,
+                is_cssrs=instrument == "cssrs_screener",
+            )
+            for rule in rules:
                 raise_safety_alert(
                     request=request,
                     patient=patient,

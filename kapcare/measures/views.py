@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -13,8 +14,12 @@ from kapcare.measures.forms import ResponseEntryForm
 from kapcare.measures.instruments import INSTRUMENTS, Instrument
 from kapcare.measures.models import QuestionnaireResponse
 from kapcare.measures.scoring import ScoringError
-from kapcare.measures.services import submit_questionnaire_response
+from kapcare.measures.services import (
+    SubmissionKeyReusedError,
+    submit_questionnaire_response,
+)
 from kapcare.patients.access import get_patient_for_user
+from kapcare.safety.models import SafetyAlert
 
 CLINICAL = "patients.view_clinical_record"
 
@@ -89,13 +94,23 @@ def response_create(
                 source=form.cleaned_data["source"], entered_by=request.user,
                 submission_key=form.cleaned_data["submission_key"], authored_at=authored_at,
             )  # fmt: skip
+        except SubmissionKeyReusedError as exc:
+            data = request.POST.copy()
+            data["submission_key"] = uuid.uuid4().hex
+            form = ResponseEntryForm(data, instrument=instrument)
+            form.is_valid()
+            form.add_error(
+                None, f"{exc} The answers below are kept: check them and save again."
+            )
         except ScoringError as exc:
             form.add_error(None, str(exc))
         else:
             total = response.total_display or "not scorable"
             note = "" if created else " (this form was already saved)"
             messages.success(request, f"{instrument.name} saved{note}: total {total}.")
-            if response.flags or response.risk in {"moderate", "high"}:
+            if SafetyAlert.objects.filter(
+                source_type="questionnaire_response", source_id=str(response.pk)
+            ).exists():
                 messages.warning(
                     request, "A safety alert was raised; see the chart header."
                 )

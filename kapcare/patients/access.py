@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.http import Http404
 
 from kapcare.accounts.access import refuse
+from kapcare.accounts.models import User
 from kapcare.audit.services import (
     Action,
     Context,
@@ -40,6 +41,13 @@ def _record_chart_read(
         object_id=patient.pk,
         summary=summary,
     )
+
+
+def chart_information(user: User) -> str:
+    """What the chart page shows this user: clinical staff also see safety alerts."""
+    if user.has_perm(PERMISSION_FOR[Information.CLINICAL]):
+        return Information.CLINICAL
+    return Information.DEMOGRAPHICS
 
 
 def get_patient_for_user(

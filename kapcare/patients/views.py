@@ -11,6 +11,7 @@ from kapcare.audit.services import Action, Information
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients import services
 from kapcare.patients.access import (
+    chart_information,
     get_patient_for_user,
     get_patient_for_user_rw,
     record_patients_listed,
@@ -55,7 +56,9 @@ def patient_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @staff_permission_required("patients.view_patient")
 def patient_detail(request: AuthenticatedHttpRequest, patient_id: str) -> HttpResponse:
-    patient = get_patient_for_user(request, patient_id)
+    patient = get_patient_for_user(
+        request, patient_id, information=chart_information(request.user)
+    )
     return render(
         request, "patients/patient_detail.html", {"patient": patient, "tab": "overview"}
     )

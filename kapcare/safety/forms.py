@@ -40,6 +40,7 @@ class ResolveForm(forms.Form):
 
 
 class RiskFlagForm(forms.Form):
+    submission_key = forms.CharField(max_length=64)
     level = forms.ChoiceField(
         choices=SafetyAlert.Level.choices, initial=SafetyAlert.Level.HIGH
     )

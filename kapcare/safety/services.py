@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -37,17 +37,24 @@ def raise_safety_alert(
             ).first()
             if existing is not None:
                 return existing
-        alert = SafetyAlert.objects.create(
-            patient=patient,
-            level=level,
-            level_rank=SafetyAlert.LEVEL_RANKS[SafetyAlert.Level(level)],
-            trigger=trigger,
-            reason=reason[:300],
-            source_type=source_type,
-            source_id=source_id,
-            evidence=evidence or {},
-            raised_by=raised_by,
-        )
+        try:
+            with transaction.atomic():
+                alert = SafetyAlert.objects.create(
+                    patient=patient,
+                    level=level,
+                    level_rank=SafetyAlert.LEVEL_RANKS[SafetyAlert.Level(level)],
+                    trigger=trigger,
+                    reason=reason[:300],
+                    source_type=source_type,
+                    source_id=source_id,
+                    evidence=evidence or {},
+                    raised_by=raised_by,
+                )
+        except IntegrityError:
+            # The same trigger raced in twice; the other request's alert stands.
+            return SafetyAlert.objects.get(
+                source_type=source_type, source_id=source_id, reason=reason[:300]
+            )
         record_event(
             request=request,
             actor=raised_by,
@@ -103,19 +110,19 @@ def resolve_safety_alert(
     if resolution == SafetyAlert.Resolution.RAISED_IN_ERROR and not note.strip():
         raise ValueError("Say why the alert was raised in error.")
     with transaction.atomic():
-        changed = (
-            SafetyAlert.objects.filter(pk=alert.pk)
-            .exclude(state=SafetyAlert.State.RESOLVED)
-            .update(
-                state=SafetyAlert.State.RESOLVED,
-                resolved_at=timezone.now(),
-                resolved_by=by,
-                resolution=resolution,
-                resolution_note=note.strip(),
-            )
+        changed = SafetyAlert.objects.filter(
+            pk=alert.pk, state=SafetyAlert.State.ACKNOWLEDGED
+        ).update(
+            state=SafetyAlert.State.RESOLVED,
+            resolved_at=timezone.now(),
+            resolved_by=by,
+            resolution=resolution,
+            resolution_note=note.strip(),
         )
         if not changed:
-            raise AlertStateError("This alert was already resolved.")
+            raise AlertStateError(
+                "Only an acknowledged alert can be resolved; it is open or already resolved."
+            )
         record_event(
             request=request,
             action=Action.UPDATE,

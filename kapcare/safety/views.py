@@ -90,7 +90,8 @@ def risk_flag(request: AuthenticatedHttpRequest, patient_id: str) -> HttpRespons
         services.raise_safety_alert(
             request=request, patient=patient, level=form.cleaned_data["level"],
             trigger=SafetyAlert.Trigger.MANUAL, reason=form.cleaned_data["reason"],
-            raised_by=request.user,
+            raised_by=request.user, source_type="manual_flag",
+            source_id=form.cleaned_data["submission_key"],
         )  # fmt: skip
         messages.success(request, "Safety alert raised.")
     return redirect(patient)

@@ -129,3 +129,29 @@ def test_the_measures_tab_uses_a_constant_number_of_queries(
     with django_assert_max_num_queries(17):
         response = client.get(reverse("measures:patient_measures", args=[patient_a.pk]))
     assert len(response.context["page"]) == min(count, 25)
+
+
+def test_a_reused_form_key_is_refused_then_saved_with_a_fresh_one(
+    client_for: ClientFor, nurse: User, patient_a: Patient, patient_b: Patient
+) -> None:
+    client = client_for(nurse)
+    client.post(_entry_url(patient_a), _phq9_form([0] * 9, key="copied"))
+    refused = client.post(
+        _entry_url(patient_b), _phq9_form([0, 0, 0, 0, 0, 0, 0, 0, 2], key="copied")
+    )
+    assert b"already used for different answers" in refused.content
+    fresh_key = refused.context["form"].data["submission_key"]
+    assert fresh_key != "copied"
+    client.post(
+        _entry_url(patient_b), _phq9_form([0, 0, 0, 0, 0, 0, 0, 0, 2], key=fresh_key)
+    )
+    assert SafetyAlert.objects.filter(patient=patient_b, state="open").count() == 1
+
+
+def test_no_alert_message_without_an_alert(
+    client_for: ClientFor, nurse: User, patient_a: Patient
+) -> None:
+    response = client_for(nurse).post(
+        _entry_url(patient_a), _phq9_form([1, 1, 1, None, 1, 1, 1, 1, 0]), follow=True
+    )
+    assert b"A safety alert was raised" not in response.content

@@ -83,9 +83,33 @@ def test_cssrs_risk_raises_an_alert_at_its_level(
     assert SafetyAlert.objects.get(patient=patient_a).level == level
 
 
-def test_cssrs_low_risk_raises_no_alert(patient_a: Patient) -> None:
+def test_cssrs_low_risk_still_raises_a_moderate_alert(patient_a: Patient) -> None:
+    """Kapcare policy: a yes to question 1 or 2 is a positive suicidality answer."""
     _submit(patient_a, "cssrs_screener", [1, 0, None, None, None, 0, None])
+    assert SafetyAlert.objects.get(patient=patient_a).level == "moderate"
+
+
+def test_an_incomplete_cssrs_with_a_yes_raises_a_high_alert(patient_a: Patient) -> None:
+    _submit(patient_a, "cssrs_screener", [0, 0, None, None, None, 1, None])
+    alert = SafetyAlert.objects.get(patient=patient_a)
+    assert (alert.level, alert.reason) == (
+        "high",
+        "C-SSRS screener: incomplete screen with a yes answer",
+    )
+
+
+def test_an_all_no_cssrs_raises_nothing(patient_a: Patient) -> None:
+    _submit(patient_a, "cssrs_screener", [0, 0, None, None, None, 0, None])
     assert not SafetyAlert.objects.exists()
+
+
+def test_an_unanswered_item_nine_raises_a_moderate_alert(patient_a: Patient) -> None:
+    _submit(patient_a, "phq9", [1, 1, 1, 1, 1, 1, 1, 1, None])
+    alert = SafetyAlert.objects.get(patient=patient_a)
+    assert (alert.level, alert.reason) == (
+        "moderate",
+        "PHQ-9: suicidality question not answered",
+    )
 
 
 def test_a_retried_submit_stores_one_response_and_one_alert(patient_a: Patient) -> None:
@@ -145,3 +169,28 @@ def test_a_reused_key_with_other_answers_is_refused_not_swallowed(
     with pytest.raises(SubmissionKeyReusedError):
         _submit(patient_a, "phq9", [0, 0, 0, 0, 0, 0, 0, 0, 3], key="reused")
     assert QuestionnaireResponse.objects.count() == 1
+
+
+@st.composite
+def cssrs_answers(draw: st.DrawFn) -> list[int | None]:
+    """Answer sets that follow the screener's skip logic, blanks allowed."""
+    maybe = st.one_of(st.none(), st.integers(0, 1))
+    q1, q2, q6 = draw(maybe), draw(maybe), draw(maybe)
+    follow = [draw(maybe) for _ in range(3)] if q2 != 0 else [None, None, None]
+    recent = draw(maybe) if q6 == 1 else None
+    return [q1, q2, *follow, q6, recent]
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(answers=cssrs_answers())
+def test_any_yes_on_the_cssrs_leaves_an_open_alert(
+    nurse: User, answers: list[int | None]
+) -> None:
+    patient = PatientFactory.create()
+    _submit(patient, "cssrs_screener", answers)
+    has_yes = 1 in answers[:6]
+    assert SafetyAlert.objects.filter(patient=patient, state="open").exists() == has_yes

@@ -38,7 +38,7 @@ def test_every_chart_view_writes_an_audit_event(
         physician.email,
         "Physician",
     )
-    assert event.information == Information.DEMOGRAPHICS
+    assert event.information == Information.CLINICAL  # clinical staff also see alerts
     assert event.request_id
 
 

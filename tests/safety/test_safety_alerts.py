@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -9,7 +10,11 @@ from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.patients.models import Patient
 from kapcare.safety.models import SafetyAlert
-from kapcare.safety.services import raise_safety_alert
+from kapcare.safety.services import (
+    AlertStateError,
+    raise_safety_alert,
+    resolve_safety_alert,
+)
 from tests.conftest import ClientFor
 from tests.factories import PatientFactory
 
@@ -31,7 +36,7 @@ def test_a_clinician_flags_a_risk_from_the_chart(
 ) -> None:
     response = client_for(physician).post(
         reverse("safety:risk_flag", args=[patient_a.pk]),
-        {"level": "high", "reason": "Talked about a plan"},
+        {"level": "high", "reason": "Talked about a plan", "submission_key": "k1"},
     )
     assert response.status_code == 302
     alert = SafetyAlert.objects.get(patient=patient_a)
@@ -184,3 +189,41 @@ def test_resolved_alerts_leave_the_queue(
         reverse("safety:alert_resolve", args=[alert.pk]), {"resolution": "addressed"}
     )
     assert list(client.get(reverse("safety:alert_queue")).context["page"]) == []
+
+
+def test_a_double_submitted_risk_flag_raises_one_alert(
+    client_for: ClientFor, physician: User, patient_a: Patient
+) -> None:
+    client = client_for(physician)
+    form = {"level": "moderate", "reason": "Seemed withdrawn", "submission_key": "same"}
+    client.post(reverse("safety:risk_flag", args=[patient_a.pk]), form)
+    client.post(reverse("safety:risk_flag", args=[patient_a.pk]), form)
+    assert SafetyAlert.objects.filter(patient=patient_a).count() == 1
+
+
+def test_the_service_refuses_to_resolve_an_open_alert(
+    nurse: User, patient_a: Patient
+) -> None:
+    alert = _alert(patient_a)
+    request = RequestFactory().post("/")
+    request.user = nurse
+    with pytest.raises(AlertStateError):
+        resolve_safety_alert(
+            request=request, alert=alert, resolution="addressed", note="", by=nurse
+        )
+    alert.refresh_from_db()
+    assert alert.state == "open"
+
+
+def test_front_desk_never_sees_alerts(
+    client_for: ClientFor, front_desk: User, patient_a: Patient
+) -> None:
+    _alert(patient_a)
+    client = client_for(front_desk)
+    for url in [
+        reverse("patients:patient_list"),
+        reverse("patients:patient_detail", args=[patient_a.pk]),
+    ]:
+        body = client.get(url).content
+        assert b"observed risk" not in body
+        assert b"Alerts" not in body

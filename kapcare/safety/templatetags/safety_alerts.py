@@ -1,3 +1,5 @@
+import uuid
+
 from django import template
 
 from kapcare.patients.models import Patient
@@ -18,6 +20,7 @@ def chart_alerts(context: template.Context, patient: Patient) -> dict[str, objec
     return {
         "patient": patient,
         "alerts": alerts,
+        "flag_key": uuid.uuid4().hex,
         "actions": SafetyAlert.Action.choices,
         "resolutions": SafetyAlert.Resolution.choices,
         "csrf_token": context.get("csrf_token"),
