@@ -189,6 +189,7 @@ SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 STAFF_IDLE_TIMEOUT = timedelta(minutes=envint("STAFF_IDLE_TIMEOUT_MINUTES", 15))
 PORTAL_INVITATION_LIFETIME = timedelta(days=envint("PORTAL_INVITATION_DAYS", 7))
+QUESTIONNAIRE_LINK_LIFETIME = timedelta(hours=envint("QUESTIONNAIRE_LINK_HOURS", 72))
 
 # django-axes: lock a username from one IP, with a cool-off (security-reliability.md §2b).
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)

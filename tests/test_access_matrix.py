@@ -48,6 +48,7 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "measures:instrument_detail": ("get", {"front_desk", "clinic_admin"} | CLINICAL),
     "measures:patient_measures": ("get", CLINICAL),
     "measures:response_create": ("get", CLINICAL),
+    "measures:link_send": ("post", CLINICAL),
     "safety:alert_queue": ("get", CLINICAL),
     "safety:alert_acknowledge": ("post", CLINICAL),
     "safety:alert_resolve": ("post", CLINICAL),
@@ -68,6 +69,7 @@ PUBLIC = {
     "accounts:password_reset", "accounts:password_reset_done",
     "accounts:password_reset_confirm", "accounts:password_reset_complete",
     "portal:invitation_accept",
+    "measures:link_fill",
 }  # fmt: skip
 
 
@@ -120,7 +122,7 @@ def _url(name: str, world: dict[str, object]) -> str:
         return reverse(name, args=[other.pk])
     if name == "measures:instrument_detail":
         return reverse(name, args=["phq9"])
-    if name in {"measures:patient_measures", "safety:risk_flag"}:
+    if name in {"measures:patient_measures", "safety:risk_flag", "measures:link_send"}:
         return reverse(name, args=[other.pk])
     if name == "measures:response_create":
         return reverse(name, args=[other.pk, "phq9"])
@@ -168,7 +170,14 @@ def test_role_url_matrix(world: dict[str, object], persona: str, name: str) -> N
 
 @pytest.mark.parametrize(
     "name",
-    sorted(PUBLIC - {"accounts:password_reset_confirm", "portal:invitation_accept"}),
+    sorted(
+        PUBLIC
+        - {
+            "accounts:password_reset_confirm",
+            "portal:invitation_accept",
+            "measures:link_fill",
+        }
+    ),
 )
 def test_public_pages_answer_without_sign_in(client: Client, name: str) -> None:
     response = client.get(reverse(name))

@@ -19,30 +19,23 @@ ENTRY_SOURCES = [
 ]
 
 
-class ResponseEntryForm(forms.Form):
-    """Staff entry of a clinician-rated scale or a patient's paper form: one radio
-    group per item, unanswered allowed (the scoring engine decides what that means)."""
+class ItemAnswersForm(forms.Form):
+    """One radio group per item, unanswered allowed: the scoring engine, not the form,
+    decides what a blank means (never a 0)."""
 
-    submission_key = forms.CharField(widget=forms.HiddenInput)
-    source = forms.ChoiceField(choices=ENTRY_SOURCES, widget=forms.RadioSelect)
-    authored_on = forms.DateField(
-        label="Date completed", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    show_values = False
 
     def __init__(self, *args: Any, instrument: Instrument, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instrument = instrument
-        self.fields["submission_key"].initial = uuid.uuid4().hex
-        self.fields["authored_on"].initial = timezone.localdate()
-        self.fields["source"].initial = (
-            QuestionnaireResponse.Source.CLINICIAN
-            if instrument.is_clinician_rated
-            else QuestionnaireResponse.Source.PAPER
-        )
         for item in instrument.items:
             if item.options:
                 choices = [
-                    (str(o.value), f"{o.value} · {o.text}") for o in item.options
+                    (
+                        str(o.value),
+                        f"{o.value} · {o.text}" if self.show_values else o.text,
+                    )
+                    for o in item.options
                 ]
             else:
                 choices = [
@@ -55,18 +48,63 @@ class ResponseEntryForm(forms.Form):
                 widget=forms.RadioSelect,
             )
 
+    def answers(self) -> list[int | None]:
+        values = [
+            str(self.cleaned_data.get(f"item_{i.number}") or "")
+            for i in self.instrument.items
+        ]
+        return [int(v) if v else None for v in values]
+
+    def item_fields(self) -> list[forms.BoundField]:
+        return [self[f"item_{item.number}"] for item in self.instrument.items]
+
+
+class ResponseEntryForm(ItemAnswersForm):
+    """Staff entry of a clinician-rated scale or a patient's paper form."""
+
+    show_values = True
+    submission_key = forms.CharField(widget=forms.HiddenInput)
+    source = forms.ChoiceField(choices=ENTRY_SOURCES, widget=forms.RadioSelect)
+    authored_on = forms.DateField(
+        label="Date completed", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, instrument: Instrument, **kwargs: Any) -> None:
+        super().__init__(*args, instrument=instrument, **kwargs)
+        self.fields["submission_key"].initial = uuid.uuid4().hex
+        self.fields["authored_on"].initial = timezone.localdate()
+        self.fields["source"].initial = (
+            QuestionnaireResponse.Source.CLINICIAN
+            if instrument.is_clinician_rated
+            else QuestionnaireResponse.Source.PAPER
+        )
+
     def clean_authored_on(self) -> Any:
         day = self.cleaned_data["authored_on"]
         if day > timezone.localdate():
             raise forms.ValidationError("The date cannot be in the future.")
         return day
 
-    def answers(self) -> list[int | None]:
-        values = [
-            str(self.cleaned_data.get(f"item_{item.number}") or "")
-            for item in self.instrument.items
-        ]
-        return [int(v) if v else None for v in values]
 
-    def item_fields(self) -> list[forms.BoundField]:
-        return [self[f"item_{item.number}"] for item in self.instrument.items]
+class PatientAnswersForm(ItemAnswersForm):
+    """What a patient fills in from an emailed link: the items and nothing else."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not any(
+            cleaned.get(f"item_{item.number}") for item in self.instrument.items
+        ):
+            raise forms.ValidationError("Answer at least one question before sending.")
+        return cleaned
+
+
+class SendLinkForm(forms.Form):
+    instrument = forms.ChoiceField(label="Questionnaire")
+
+    def __init__(
+        self, *args: Any, instruments: list[Instrument], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["instrument"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - type narrowing
+        field.choices = [(i.code, i.name) for i in instruments]

@@ -85,3 +85,38 @@ class QuestionnaireResponse(models.Model):
             return ""
         text = f"{Decimal(str(self.total)):f}"
         return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+class QuestionnaireLink(models.Model):
+    """A single-use, expiring link that lets a patient fill in one questionnaire
+    without signing in. Only a hash of the token is stored."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="questionnaire_links"
+    )
+    instrument = models.CharField(max_length=30)
+    token_hash = models.CharField(max_length=64, unique=True)
+    sent_to = models.EmailField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    response = models.OneToOneField(
+        QuestionnaireResponse,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="link",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} link for {self.patient_id}"
+
+    def is_usable(self) -> bool:
+        return self.used_at is None and self.expires_at > timezone.now()

@@ -1,20 +1,25 @@
 """Storing questionnaire responses: score, response, safety alerts and audit in one transaction."""
 
+import hashlib
+import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
-from kapcare.measures.models import QuestionnaireResponse
+from kapcare.measures.models import QuestionnaireLink, QuestionnaireResponse
 from kapcare.measures.scoring import ScoringError, get_instrument, score
 from kapcare.patients.models import Patient
 from kapcare.safety.levels import alerts_for_score
 from kapcare.safety.models import SafetyAlert
 from kapcare.safety.services import raise_safety_alert
+from kapcare.website.mail import send_clinic_email_on_commit
 
 
 class SubmissionKeyReusedError(ScoringError):
@@ -125,3 +130,95 @@ def submit_questionnaire_response(
             raise
         return _same_submission(existing, patient, instrument, list(answers)), False
     return response, True
+
+
+class LinkUnusableError(Exception):
+    """The questionnaire link was already used or has expired."""
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def send_questionnaire_link(
+    *, request: HttpRequest, patient: Patient, instrument: str, sent_by: User
+) -> QuestionnaireLink:
+    """Email the patient a single-use link to one questionnaire (after commit)."""
+    definition = get_instrument(instrument)
+    if definition.is_clinician_rated:
+        raise ValueError(
+            f"{definition.name} is rated by a clinician, not sent to the patient."
+        )
+    if not patient.email:
+        raise ValueError(
+            "Add the patient's email address before sending a questionnaire."
+        )
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        link = QuestionnaireLink.objects.create(
+            patient=patient,
+            instrument=instrument,
+            token_hash=_token_hash(token),
+            sent_to=patient.email,
+            created_by=sent_by,
+            expires_at=timezone.now() + settings.QUESTIONNAIRE_LINK_LIFETIME,
+        )
+        record_event(
+            request=request,
+            action=Action.CREATE,
+            patient=patient,
+            information=Information.CLINICAL,
+            object_type="questionnaire_link",
+            object_id=link.pk,
+            summary=f"Emailed a {definition.name} link to {patient.email}",
+        )
+        url = settings.SITE_URL + reverse("measures:link_fill", args=[token])
+        send_clinic_email_on_commit(
+            "measures/email/questionnaire_link",
+            {
+                "patient": patient,
+                "instrument": definition,
+                "link": url,
+                "expires_at": link.expires_at,
+            },
+            patient.email,
+        )
+    return link
+
+
+def find_questionnaire_link(token: str) -> QuestionnaireLink | None:
+    return (
+        QuestionnaireLink.objects.select_related("patient")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+
+
+def complete_questionnaire_link(
+    *, request: HttpRequest, link: QuestionnaireLink, answers: Sequence[int | None]
+) -> QuestionnaireResponse:
+    """Store the patient's answers once; the link is spent in the same transaction."""
+    with transaction.atomic():
+        # Two tabs submitting one link at once: the row lock (IMMEDIATE on SQLite)
+        # lets one through; the other finds the link used.
+        link = (
+            QuestionnaireLink.objects.select_for_update()
+            .select_related("patient")
+            .get(pk=link.pk)
+        )
+        if not link.is_usable():
+            raise LinkUnusableError(
+                "This questionnaire link was already used or has expired."
+            )
+        response, _ = submit_questionnaire_response(
+            request=request,
+            patient=link.patient,
+            instrument=link.instrument,
+            answers=answers,
+            source=QuestionnaireResponse.Source.PATIENT_LINK,
+            submission_key=f"link-{link.pk}",
+        )
+        link.used_at = timezone.now()
+        link.response = response
+        link.save(update_fields=["used_at", "response"])
+    return response

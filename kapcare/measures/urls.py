@@ -15,4 +15,6 @@ urlpatterns = [
         views.response_create,
         name="response_create",
     ),
+    path("patients/<uuid:patient_id>/send/", views.link_send, name="link_send"),
+    path("q/<str:token>/", views.link_fill, name="link_fill"),
 ]

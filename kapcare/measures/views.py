@@ -2,20 +2,26 @@ import datetime as dt
 import uuid
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
-from kapcare.accounts.access import staff_permission_required
+from kapcare.accounts.access import otp_exempt, staff_permission_required
 from kapcare.audit.services import Information
 from kapcare.lib.http import AuthenticatedHttpRequest
-from kapcare.measures.forms import ResponseEntryForm
+from kapcare.measures.forms import PatientAnswersForm, ResponseEntryForm, SendLinkForm
 from kapcare.measures.instruments import INSTRUMENTS, Instrument
 from kapcare.measures.models import QuestionnaireResponse
 from kapcare.measures.scoring import ScoringError
 from kapcare.measures.services import (
+    LinkUnusableError,
     SubmissionKeyReusedError,
+    complete_questionnaire_link,
+    find_questionnaire_link,
+    send_questionnaire_link,
     submit_questionnaire_response,
 )
 from kapcare.patients.access import get_patient_for_user
@@ -122,3 +128,77 @@ def response_create(
         "instrument": instrument,
     }
     return render(request, "measures/response_form.html", context)
+
+
+def _self_rated() -> list[Instrument]:
+    return sorted(
+        (i for i in INSTRUMENTS.values() if not i.is_clinician_rated),
+        key=lambda i: i.name,
+    )
+
+
+@staff_permission_required(CLINICAL)
+@require_POST
+def link_send(request: AuthenticatedHttpRequest, patient_id: str) -> HttpResponse:
+    patient = get_patient_for_user(
+        request,
+        patient_id,
+        information=Information.CLINICAL,
+        summary="Opened chart to send a questionnaire",
+    )
+    form = SendLinkForm(request.POST, instruments=_self_rated())
+    if not form.is_valid():
+        messages.error(request, "Choose a questionnaire the patient fills in.")
+    else:
+        try:
+            link = send_questionnaire_link(
+                request=request,
+                patient=patient,
+                instrument=form.cleaned_data["instrument"],
+                sent_by=request.user,
+            )
+        except ValueError as exc:
+            messages.error(request, str(exc))
+        else:
+            until = timezone.localtime(link.expires_at)
+            messages.success(
+                request,
+                f"Questionnaire emailed to {link.sent_to}; the link works once, until {until:%Y-%m-%d %H:%M}.",
+            )
+    return redirect("measures:patient_measures", patient_id=patient.pk)
+
+
+@otp_exempt
+@login_not_required
+def link_fill(request: HttpRequest, token: str) -> HttpResponse:
+    """A patient fills in a questionnaire from an emailed link (no sign-in)."""
+    link = find_questionnaire_link(token)
+    if link is None or not link.is_usable():
+        return render(
+            request, "measures/link_invalid.html", status=410 if link else 404
+        )
+    instrument = _instrument(link.instrument)
+    form = PatientAnswersForm(
+        request.POST if request.method == "POST" else None, instrument=instrument
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            response = complete_questionnaire_link(
+                request=request, link=link, answers=form.answers()
+            )
+        except LinkUnusableError:
+            return render(request, "measures/link_invalid.html", status=410)
+        except ScoringError as exc:
+            form.add_error(None, str(exc))
+        else:
+            alerted = SafetyAlert.objects.filter(
+                source_type="questionnaire_response", source_id=str(response.pk)
+            ).exists()
+            return render(
+                request,
+                "measures/link_done.html",
+                {"alerted": alerted, "instrument": instrument},
+            )
+    return render(
+        request, "measures/link_fill.html", {"form": form, "instrument": instrument}
+    )
