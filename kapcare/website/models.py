@@ -46,6 +46,11 @@ class ClinicProfile(models.Model):
         return self.name
 
     @property
+    def has_own_crisis_text(self) -> bool:
+        """Whether the clinic added to the national default (e.g. a local crisis line)."""
+        return self.crisis_resources.strip() != DEFAULT_CRISIS_RESOURCES
+
+    @property
     def phone_display(self) -> str:
         return format_phone(self.phone)
 
