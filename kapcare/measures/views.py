@@ -1,5 +1,6 @@
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -7,14 +8,17 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import otp_exempt, staff_permission_required
 from kapcare.audit.services import Information
 from kapcare.lib.http import AuthenticatedHttpRequest
+from kapcare.measures.charts import Point, progress_svg
 from kapcare.measures.forms import PatientAnswersForm, ResponseEntryForm, SendLinkForm
 from kapcare.measures.instruments import INSTRUMENTS, Instrument
 from kapcare.measures.models import QuestionnaireResponse
+from kapcare.measures.outcomes import Outcome, OutcomeError, outcome
 from kapcare.measures.scoring import ScoringError
 from kapcare.measures.services import (
     LinkUnusableError,
@@ -25,6 +29,7 @@ from kapcare.measures.services import (
     submit_questionnaire_response,
 )
 from kapcare.patients.access import get_patient_for_user
+from kapcare.patients.models import Patient
 from kapcare.safety.models import SafetyAlert
 
 CLINICAL = "patients.view_clinical_record"
@@ -53,6 +58,51 @@ def instrument_detail(request: AuthenticatedHttpRequest, code: str) -> HttpRespo
     )
 
 
+@dataclass(frozen=True)
+class Progress:
+    instrument: Instrument
+    svg: str
+    baseline: float
+    latest: float
+    outcome: Outcome | None
+
+
+def _progress(patient: Patient) -> list[Progress]:
+    """Per instrument with scored results: the chart and baseline-to-latest outcome.
+
+    One query for all of the patient's totals, whatever their number.
+    """
+    rows = (
+        QuestionnaireResponse.objects.filter(patient=patient, total__isnull=False)
+        .exclude(status=QuestionnaireResponse.Status.ENTERED_IN_ERROR)
+        .order_by("authored_at")
+        .values_list("instrument", "authored_at", "total", "band")
+    )
+    series: dict[str, list[Point]] = {}
+    for code, authored_at, total, band in rows:
+        if total is None:
+            continue
+        day = timezone.localtime(authored_at).date()
+        series.setdefault(code, []).append(Point(day, float(total), band))
+    progress = []
+    for code, points in sorted(series.items()):
+        instrument = INSTRUMENTS.get(code)
+        if instrument is None:
+            continue
+        try:
+            result: Outcome | None = outcome(
+                code, baseline=points[0].total, final=points[-1].total
+            )
+        except (OutcomeError, KeyError):
+            result = None
+        # progress_svg escapes every text it writes; the markup itself is ours.
+        svg = mark_safe(progress_svg(instrument, points, chart_id=f"chart-{code}"))  # noqa: S308
+        progress.append(
+            Progress(instrument, svg, points[0].total, points[-1].total, result)
+        )
+    return progress
+
+
 @staff_permission_required(CLINICAL)
 def patient_measures(
     request: AuthenticatedHttpRequest, patient_id: str
@@ -67,13 +117,11 @@ def patient_measures(
         "entered_by"
     )
     page = Paginator(responses, 25).get_page(request.GET.get("page"))
-    instruments = sorted(INSTRUMENTS.values(), key=lambda i: i.name)
     context = {
-        "patient": patient,
-        "tab": "measures",
-        "page": page,
-        "instruments": instruments,
-    }
+        "patient": patient, "tab": "measures", "page": page, "progress": _progress(patient),
+        "instruments": sorted(INSTRUMENTS.values(), key=lambda i: i.name),
+        "send_form": SendLinkForm(instruments=_self_rated()),
+    }  # fmt: skip
     return render(request, "measures/patient_measures.html", context)
 
 

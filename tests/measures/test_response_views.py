@@ -123,12 +123,14 @@ def test_the_measures_tab_uses_a_constant_number_of_queries(
         )  # fmt: skip
     client = client_for(nurse)
     client.get(reverse("patients:patient_list"))
-    # Expect at most 17: session, user, OTP device, clinic profile, permissions (2), the
+    # Expect at most 18: session, user, OTP device, clinic profile, permissions (2), the
     # chart, groups, audit write (savepoint, head, insert, update, release), count, one
-    # page of responses with who entered them, the header's alert count, the chart's alerts.
-    with django_assert_max_num_queries(17):
+    # page of responses with who entered them, all totals for the progress charts, the
+    # header's alert count, the chart's alerts.
+    with django_assert_max_num_queries(18):
         response = client.get(reverse("measures:patient_measures", args=[patient_a.pk]))
     assert len(response.context["page"]) == min(count, 25)
+    assert response.content.count(b"<circle") == count
 
 
 def test_a_reused_form_key_is_refused_then_saved_with_a_fresh_one(
