@@ -1,7 +1,5 @@
 """Storing questionnaire responses: score, response, safety alerts and audit in one transaction."""
 
-import hashlib
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -13,6 +11,7 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
+from kapcare.lib.tokens import new_link_token, token_hash
 from kapcare.measures.models import QuestionnaireLink, QuestionnaireResponse
 from kapcare.measures.scoring import ScoringError, get_instrument, score
 from kapcare.patients.models import Patient
@@ -136,10 +135,6 @@ class LinkUnusableError(Exception):
     """The questionnaire link was already used or has expired."""
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def send_questionnaire_link(
     *, request: HttpRequest, patient: Patient, instrument: str, sent_by: User
 ) -> QuestionnaireLink:
@@ -153,12 +148,12 @@ def send_questionnaire_link(
         raise ValueError(
             "Add the patient's email address before sending a questionnaire."
         )
-    token = secrets.token_urlsafe(32)
+    token, hashed = new_link_token()
     with transaction.atomic():
         link = QuestionnaireLink.objects.create(
             patient=patient,
             instrument=instrument,
-            token_hash=_token_hash(token),
+            token_hash=hashed,
             sent_to=patient.email,
             created_by=sent_by,
             expires_at=timezone.now() + settings.QUESTIONNAIRE_LINK_LIFETIME,
@@ -189,7 +184,7 @@ def send_questionnaire_link(
 def find_questionnaire_link(token: str) -> QuestionnaireLink | None:
     return (
         QuestionnaireLink.objects.select_related("patient")
-        .filter(token_hash=_token_hash(token))
+        .filter(token_hash=token_hash(token))
         .first()
     )
 

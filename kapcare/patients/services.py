@@ -1,7 +1,5 @@
 """Writes to patient records. Each function is one transaction: change + audit event."""
 
-import hashlib
-import secrets
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -25,6 +23,7 @@ from kapcare.audit.services import (
     record_event,
     record_events,
 )
+from kapcare.lib.tokens import new_link_token, token_hash
 from kapcare.patients.models import MrnCounter, Patient, PortalInvitation
 from kapcare.website.mail import send_clinic_email_on_commit
 
@@ -160,10 +159,6 @@ def _last_editor(patient: Patient) -> str:
     return event.actor_label if event else ""
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def invite_patient_to_portal(
     *, request: HttpRequest, patient: Patient, invited_by: User
 ) -> PortalInvitation:
@@ -172,7 +167,7 @@ def invite_patient_to_portal(
         raise ValueError("Add the patient's email address before inviting them.")
     if patient.user_id is not None:
         raise ValueError("This patient already has a portal account.")
-    token = secrets.token_urlsafe(32)
+    token, hashed = new_link_token()
     now = timezone.now()
     with transaction.atomic():
         PortalInvitation.objects.filter(
@@ -180,7 +175,7 @@ def invite_patient_to_portal(
         ).update(revoked_at=now)
         invitation = PortalInvitation.objects.create(
             patient=patient,
-            token_hash=_token_hash(token),
+            token_hash=hashed,
             sent_to=patient.email,
             created_by=invited_by,
             expires_at=now + settings.PORTAL_INVITATION_LIFETIME,
@@ -206,7 +201,7 @@ def invite_patient_to_portal(
 def find_invitation(token: str) -> PortalInvitation | None:
     return (
         PortalInvitation.objects.select_related("patient")
-        .filter(token_hash=_token_hash(token))
+        .filter(token_hash=token_hash(token))
         .first()
     )
 

@@ -68,6 +68,21 @@ def raise_safety_alert(
     return alert
 
 
+def _record_alert_change(
+    request: HttpRequest, alert: SafetyAlert, summary: str, detail: dict[str, Any]
+) -> None:
+    record_event(
+        request=request,
+        action=Action.UPDATE,
+        patient=alert.patient,
+        information=Information.CLINICAL,
+        object_type="safety_alert",
+        object_id=alert.pk,
+        summary=summary,
+        detail=detail,
+    )
+
+
 def acknowledge_safety_alert(
     *, request: HttpRequest, alert: SafetyAlert, action: str, note: str, by: User
 ) -> SafetyAlert:
@@ -88,15 +103,11 @@ def acknowledge_safety_alert(
         )
         if not changed:
             raise AlertStateError("This alert was already acknowledged.")
-        record_event(
-            request=request,
-            action=Action.UPDATE,
-            patient=alert.patient,
-            information=Information.CLINICAL,
-            object_type="safety_alert",
-            object_id=alert.pk,
-            summary=f"Safety alert acknowledged: {SafetyAlert.Action(action).label}",
-            detail={"action": action, "note": note.strip()},
+        _record_alert_change(
+            request,
+            alert,
+            f"Safety alert acknowledged: {SafetyAlert.Action(action).label}",
+            {"action": action, "note": note.strip()},
         )
     alert.refresh_from_db()
     return alert
@@ -123,15 +134,11 @@ def resolve_safety_alert(
             raise AlertStateError(
                 "Only an acknowledged alert can be resolved; it is open or already resolved."
             )
-        record_event(
-            request=request,
-            action=Action.UPDATE,
-            patient=alert.patient,
-            information=Information.CLINICAL,
-            object_type="safety_alert",
-            object_id=alert.pk,
-            summary=f"Safety alert resolved: {SafetyAlert.Resolution(resolution).label}",
-            detail={"resolution": resolution, "note": note.strip()},
+        _record_alert_change(
+            request,
+            alert,
+            f"Safety alert resolved: {SafetyAlert.Resolution(resolution).label}",
+            {"resolution": resolution, "note": note.strip()},
         )
     alert.refresh_from_db()
     return alert
