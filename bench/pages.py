@@ -1,13 +1,18 @@
 """The pages the benchmark times, signed in as the seeded demo personas."""
 
+import itertools
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import Count
+from django.http.response import HttpResponseBase
 from django.test import Client
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench.timing import Send
 from kapcare.accounts.models import User
+from kapcare.measures.services import submit_questionnaire_response
 from kapcare.patients.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from kapcare.patients.models import Patient
 
@@ -56,6 +61,38 @@ def middle_patient() -> Patient:
     return Patient.objects.order_by("mrn")[count // 2]
 
 
+RESPONSES_ON_CHART = 500
+
+
+def patient_with_history(responses: int = RESPONSES_ON_CHART) -> Patient:
+    """A chart with `responses` PHQ-9 results, stored through the real service."""
+    patient = Patient.objects.order_by("mrn")[1]
+    nurse = User.objects.get(email=NURSE)
+    start = timezone.now() - timedelta(days=responses)
+    for n in range(responses):
+        answers: list[int | None] = [*((n + i) % 4 for i in range(8)), 0]
+        submit_questionnaire_response(
+            request=None, patient=patient, instrument="phq9", answers=answers,
+            source="paper", submission_key=f"bench-{n}", entered_by=nurse,
+            authored_at=start + timedelta(days=n),
+        )  # fmt: skip
+    return patient
+
+
+def submit_phq9(client: Client, patient: Patient) -> Send:
+    """Paper entry of a PHQ-9 with item 9 endorsed: score, store, alert and audit."""
+    keys = itertools.count()
+    url = f"/measures/patients/{patient.pk}/new/phq9/"
+    answers = {f"item_{n}": "1" for n in range(1, 10)}
+
+    def send() -> HttpResponseBase:
+        data = {**answers, "submission_key": f"submit-{next(keys)}", "source": "paper",
+                "authored_on": timezone.localdate().isoformat()}  # fmt: skip
+        return client.post(url, data)
+
+    return send
+
+
 def login_post() -> Send:
     """A real sign-in: a fresh client each time, with the right password (no axes lockout)."""
     data = {"username": NURSE, "password": DEMO_PASSWORD}
@@ -71,6 +108,7 @@ def pages() -> list[Page]:
     anonymous, nurse = Client(), signed_in(NURSE)
     admin, patient = signed_in(CLINIC_ADMIN), signed_in(PORTAL_PATIENT)
     chart = middle_patient().get_absolute_url()
+    history = patient_with_history()
     search = {"q": common_family_name()}
     return [
         Page("login page (GET)", lambda: anonymous.get("/accounts/login/")),
@@ -84,4 +122,13 @@ def pages() -> list[Page]:
         Page("chart history", lambda: nurse.get(f"{chart}history/")),
         Page("audit log (clinic admin)", lambda: admin.get("/audit/")),
         Page("portal home (patient)", lambda: patient.get("/portal/")),
+        Page(
+            f"measures tab ({RESPONSES_ON_CHART} responses)",
+            lambda: nurse.get(f"/measures/patients/{history.pk}/"),
+        ),
+        Page(
+            "submit PHQ-9 (item 9 > 0)",
+            submit_phq9(nurse, middle_patient()),
+            expect=302,
+        ),
     ]
