@@ -9,8 +9,6 @@ from django.contrib.auth.models import (
 from django.db import models
 from django.utils import timezone
 
-from kapcare.accounts.roles import CLINICAL_ROLES, Role
-
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -95,11 +93,3 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def role_label(self) -> str:
         return ", ".join(self.role_names) or self.get_kind_display()
-
-    @property
-    def is_clinical(self) -> bool:
-        return any(name in CLINICAL_ROLES for name in self.role_names)
-
-    @property
-    def is_clinic_admin(self) -> bool:
-        return Role.CLINIC_ADMIN in self.role_names

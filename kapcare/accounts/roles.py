@@ -16,7 +16,6 @@ class Role(models.TextChoices):
     PATIENT = "Patient", "Patient"
 
 
-CLINICAL_ROLES = frozenset({Role.PHYSICIAN, Role.NURSE, Role.THERAPIST})
 STAFF_ROLES = frozenset(set(Role) - {Role.PATIENT})
 
 _DEMOGRAPHICS = (

@@ -10,7 +10,3 @@ class AuthenticatedHttpRequest(HttpRequest):
     user: User
     request_id: str
     htmx: HtmxDetails
-
-
-class KapcareHttpRequest(HttpRequest):
-    request_id: str
