@@ -27,6 +27,8 @@ demo: migrate
 run: demo
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	@echo "Kapcare is serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	@$(BIN)/python manage.py clinic_worker & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn kapcare.wsgi:application --bind $(HOST):$(PORT) --workers 3 \
 		--access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' \
 		--log-level warning

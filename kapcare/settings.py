@@ -88,12 +88,15 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "kapcare.accounts",
     "kapcare.audit",
     "kapcare.website",
     "kapcare.patients",
     "kapcare.measures",
     "kapcare.safety",
+    "kapcare.clock",
 ]
 
 MIDDLEWARE = [
@@ -190,6 +193,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 STAFF_IDLE_TIMEOUT = timedelta(minutes=envint("STAFF_IDLE_TIMEOUT_MINUTES", 15))
 PORTAL_INVITATION_LIFETIME = timedelta(days=envint("PORTAL_INVITATION_DAYS", 7))
 QUESTIONNAIRE_LINK_LIFETIME = timedelta(hours=envint("QUESTIONNAIRE_LINK_HOURS", 72))
+# An unsent draft with a suicidality "yes" raises its alert after this idle time.
+DRAFT_ALERT_AFTER = timedelta(minutes=envint("DRAFT_ALERT_MINUTES", 30))
 
 # django-axes: lock a username from one IP, with a cool-off (security-reliability.md §2b).
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
@@ -239,6 +244,26 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", default=True)
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Kapcare <no-reply@localhost>"
 )
+SMS_BACKEND = os.environ.get(
+    "SMS_BACKEND",
+    "kapcare.lib.sms.TwilioBackend" if PRODUCTION else "kapcare.lib.sms.ConsoleBackend",
+)
+SMS_FROM = os.environ.get("SMS_FROM", "")
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = envsecret("TWILIO_AUTH_TOKEN")
+
+# Background work: django-tasks with the database backend; `manage.py clinic_worker`
+# runs it. The backend never retries, so every task is idempotent and the worker
+# re-queues jobs left "running" by a killed worker (kapcare/clock.py).
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+CLOCK_INTERVAL = timedelta(seconds=envint("CLOCK_INTERVAL_SECONDS", 60))
+STALE_TASK_AFTER = timedelta(minutes=envint("STALE_TASK_MINUTES", 10))
+
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Keys the audit log's hash chain (HMAC-SHA-256), so someone who can write to the
 # database but not read the app's secrets cannot rebuild the chain after an edit.

@@ -9,6 +9,7 @@ from pytest_django import Settings
 
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
+from kapcare.lib import sms
 from kapcare.patients.models import Patient
 from tests.factories import PatientFactory, TOTPDeviceFactory, UserFactory
 
@@ -18,6 +19,8 @@ ClientFor = Callable[..., Client]
 @pytest.fixture(autouse=True)
 def _test_settings(settings: Settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SMS_BACKEND = "kapcare.lib.sms.LocmemBackend"
+    sms.outbox.clear()
     settings.STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
         "staticfiles": {

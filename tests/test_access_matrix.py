@@ -5,10 +5,20 @@ from collections.abc import Iterator
 import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.audit.models import AuditEvent
+from kapcare.measures.models import (
+    QuestionnaireAssignment,
+    QuestionnaireLink,
+    QuestionnaireResponse,
+)
+from kapcare.measures.services import (
+    send_questionnaire_link,
+    submit_questionnaire_response,
+)
 from kapcare.patients.models import Patient
 from kapcare.safety.models import SafetyAlert
 from kapcare.safety.services import raise_safety_alert
@@ -49,12 +59,17 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "measures:patient_measures": ("get", CLINICAL),
     "measures:response_create": ("get", CLINICAL),
     "measures:link_send": ("post", CLINICAL),
+    "measures:assignment_create": ("post", CLINICAL),
+    "measures:assignment_stop": ("post", CLINICAL),
+    "measures:response_detail": ("get", CLINICAL),
     "safety:alert_queue": ("get", CLINICAL),
     "safety:alert_acknowledge": ("post", CLINICAL),
     "safety:alert_resolve": ("post", CLINICAL),
     "safety:risk_flag": ("post", CLINICAL),
     "portal:home": ("get", {"patient"}),
     "portal:access_log": ("get", {"patient"}),
+    "portal:my_progress": ("get", {"patient"}),
+    "portal:questionnaire_fill": ("get", {"patient"}),
 }
 # Reachable by anyone signed in (each routes people by role).
 SIGNED_IN = {
@@ -109,7 +124,20 @@ def world(db: None) -> dict[str, object]:
         trigger="manual",
         reason="test alert",
     )
-    return {"people": people, "patient": other_patient}
+    staff = people["nurse"]
+    assert staff is not None
+    QuestionnaireAssignment.objects.create(
+        patient=other_patient, instrument="phq9", repeat="weekly",
+        starts_on=timezone.localdate(), assigned_by=staff,
+    )  # fmt: skip
+    submit_questionnaire_response(
+        request=None, patient=other_patient, instrument="gad7", answers=[1] * 7,
+        source="paper", submission_key="matrix-gad7", entered_by=staff,
+    )  # fmt: skip
+    own_link = send_questionnaire_link(
+        request=None, patient=patient, instrument="gad7", sent_by=staff
+    )
+    return {"people": people, "patient": other_patient, "own_link": own_link}
 
 
 def _url(name: str, world: dict[str, object]) -> str:
@@ -122,8 +150,22 @@ def _url(name: str, world: dict[str, object]) -> str:
         return reverse(name, args=[other.pk])
     if name == "measures:instrument_detail":
         return reverse(name, args=["phq9"])
-    if name in {"measures:patient_measures", "safety:risk_flag", "measures:link_send"}:
+    if name in {
+        "measures:patient_measures",
+        "safety:risk_flag",
+        "measures:link_send",
+        "measures:assignment_create",
+    }:
         return reverse(name, args=[other.pk])
+    if name == "measures:assignment_stop":
+        assignment = QuestionnaireAssignment.objects.get(patient=other)
+        return reverse(name, args=[other.pk, assignment.pk])
+    if name == "measures:response_detail":
+        response = QuestionnaireResponse.objects.get(patient=other)
+        return reverse(name, args=[other.pk, response.pk])
+    if name == "portal:questionnaire_fill":
+        link: QuestionnaireLink = world["own_link"]  # type: ignore[assignment]
+        return reverse(name, args=[link.pk])
     if name == "measures:response_create":
         return reverse(name, args=[other.pk, "phq9"])
     if name in {"safety:alert_acknowledge", "safety:alert_resolve"}:

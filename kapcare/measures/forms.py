@@ -5,7 +5,8 @@ from django import forms
 from django.utils import timezone
 
 from kapcare.measures.instruments import Instrument
-from kapcare.measures.models import QuestionnaireResponse
+from kapcare.measures.models import REPEAT_CHOICES, Channel, QuestionnaireResponse
+from kapcare.measures.schedules import Repeat, Schedule
 
 ENTRY_SOURCES = [
     (
@@ -100,6 +101,12 @@ class PatientAnswersForm(ItemAnswersForm):
 
 class SendLinkForm(forms.Form):
     instrument = forms.ChoiceField(label="Questionnaire")
+    channel = forms.ChoiceField(
+        label="Send by", choices=Channel.choices, initial=Channel.EMAIL, required=False
+    )
+
+    def clean_channel(self) -> str:
+        return str(self.cleaned_data.get("channel") or Channel.EMAIL)
 
     def __init__(
         self, *args: Any, instruments: list[Instrument], **kwargs: Any
@@ -108,3 +115,56 @@ class SendLinkForm(forms.Form):
         field = self.fields["instrument"]
         assert isinstance(field, forms.ChoiceField)  # noqa: S101 - type narrowing
         field.choices = [(i.code, i.name) for i in instruments]
+
+
+class AssignForm(SendLinkForm):
+    """A standing order: which questionnaire, how often, from when, and how to send it."""
+
+    repeat = forms.ChoiceField(label="When", choices=REPEAT_CHOICES)
+    interval_weeks = forms.IntegerField(
+        label="Every N weeks",
+        min_value=1,
+        max_value=52,
+        initial=2,
+        required=False,
+        help_text="Only for “Every N weeks”.",
+    )
+    starts_on = forms.DateField(
+        label="Starting", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(
+        label="Until (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(
+        self, *args: Any, instruments: list[Instrument], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, instruments=instruments, **kwargs)
+        self.fields["starts_on"].initial = timezone.localdate()
+
+    def clean_starts_on(self) -> Any:
+        day = self.cleaned_data["starts_on"]
+        if day < timezone.localdate():
+            raise forms.ValidationError("Start today or later.")
+        return day
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        repeat, starts_on = cleaned.get("repeat"), cleaned.get("starts_on")
+        if repeat == Repeat.EVERY_N_WEEKS and not cleaned.get("interval_weeks"):
+            self.add_error("interval_weeks", "Say how many weeks apart.")
+        ends_on = cleaned.get("ends_on")
+        if starts_on and ends_on and ends_on < starts_on:
+            self.add_error("ends_on", "The end date is before the start date.")
+        return cleaned
+
+    def schedule(self) -> Schedule:
+        data = self.cleaned_data
+        return Schedule(
+            Repeat(data["repeat"]),
+            data["starts_on"],
+            data.get("ends_on"),
+            data.get("interval_weeks") or 1,
+        )

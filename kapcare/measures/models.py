@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from kapcare.measures.instruments import INSTRUMENTS
+from kapcare.measures.schedules import Repeat, Schedule, describe
 
 
 class QuestionnaireResponse(models.Model):
@@ -79,6 +80,16 @@ class QuestionnaireResponse(models.Model):
         return definition.name if definition else self.instrument
 
     @property
+    def suicidality_answer(self) -> tuple[int, int | None] | None:
+        """(item number, value) of the instrument's suicidality item, for its history."""
+        definition = INSTRUMENTS.get(self.instrument)
+        if definition is None or definition.suicidality_item is None:
+            return None
+        number = definition.suicidality_item
+        value = self.answers[number - 1] if len(self.answers) >= number else None
+        return number, value
+
+    @property
     def total_display(self) -> str:
         """The total without trailing zeros: "14", "16.875"; "" when not scorable."""
         if self.total is None:
@@ -87,9 +98,82 @@ class QuestionnaireResponse(models.Model):
         return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+
+
+REPEAT_CHOICES = [
+    (Repeat.ONCE.value, "Once"),
+    (Repeat.WEEKLY.value, "Weekly"),
+    (Repeat.EVERY_N_WEEKS.value, "Every N weeks"),
+    (Repeat.MONTHLY.value, "Monthly (for example in maintenance)"),
+    (Repeat.BEFORE_DOSING.value, "Before each dosing session"),
+    (Repeat.END_OF_INDUCTION.value, "At the end of the induction series"),
+]
+
+
+class QuestionnaireAssignment(models.Model):
+    """A clinician's standing order: send this patient this questionnaire on a schedule."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="assignments"
+    )
+    instrument = models.CharField(max_length=30)
+    repeat = models.CharField(max_length=20, choices=REPEAT_CHOICES)
+    interval_weeks = models.PositiveSmallIntegerField(default=1)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    channel = models.CharField(
+        max_length=10, choices=Channel.choices, default=Channel.EMAIL
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    assigned_at = models.DateTimeField(default=timezone.now)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    problem = models.CharField(
+        max_length=200, blank=True, help_text="Why the last due send failed."
+    )
+
+    class Meta:
+        ordering = ["stopped_at", "-assigned_at"]
+        indexes = [models.Index(fields=["stopped_at"], name="measures_assignment_live")]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.repeat} for {self.patient_id}"
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule(
+            Repeat(self.repeat), self.starts_on, self.ends_on, self.interval_weeks
+        )
+
+    @property
+    def description(self) -> str:
+        return describe(self.schedule)
+
+    @property
+    def instrument_name(self) -> str:
+        definition = INSTRUMENTS.get(self.instrument)
+        return definition.name if definition else self.instrument
+
+
 class QuestionnaireLink(models.Model):
     """A single-use, expiring link that lets a patient fill in one questionnaire
-    without signing in. Only a hash of the token is stored."""
+    without signing in (or in the portal). Only a hash of the token is stored.
+
+    Answers are kept as a draft while the patient fills the form, so they can
+    come back to it until the link expires.
+    """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(
@@ -97,13 +181,33 @@ class QuestionnaireLink(models.Model):
     )
     instrument = models.CharField(max_length=30)
     token_hash = models.CharField(max_length=64, unique=True)
-    sent_to = models.EmailField()
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    channel = models.CharField(
+        max_length=10, choices=Channel.choices, default=Channel.EMAIL
     )
+    sent_to = models.CharField(max_length=254)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when a schedule sent it.",
+    )
+    assignment = models.ForeignKey(
+        QuestionnaireAssignment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="links",
+    )
+    due_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    draft_answers = models.JSONField(
+        default=dict, blank=True, help_text="Item number -> value, saved as they go."
+    )
+    draft_saved_at = models.DateTimeField(null=True, blank=True)
     response = models.OneToOneField(
         QuestionnaireResponse,
         null=True,
@@ -114,9 +218,23 @@ class QuestionnaireLink(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            # One link per scheduled occurrence: a re-run of the sender sends nothing twice.
+            models.UniqueConstraint(
+                fields=["assignment", "due_on"], name="measures_link_one_per_due"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["patient", "used_at"], name="measures_link_open")
+        ]
 
     def __str__(self) -> str:
         return f"{self.instrument} link for {self.patient_id}"
+
+    @property
+    def instrument_name(self) -> str:
+        definition = INSTRUMENTS.get(self.instrument)
+        return definition.name if definition else self.instrument
 
     def is_usable(self) -> bool:
         return self.used_at is None and self.expires_at > timezone.now()

@@ -1,7 +1,7 @@
 """Storing questionnaire responses: score, response, safety alerts and audit in one transaction."""
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -11,14 +11,28 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
+from kapcare.lib.sms import send_sms_on_commit
 from kapcare.lib.tokens import new_link_token, token_hash
-from kapcare.measures.models import QuestionnaireLink, QuestionnaireResponse
+from kapcare.measures.models import (
+    Channel,
+    QuestionnaireAssignment,
+    QuestionnaireLink,
+    QuestionnaireResponse,
+)
+from kapcare.measures.schedules import (
+    CALENDAR_REPEATS,
+    EVENT_REPEATS,
+    Repeat,
+    Schedule,
+    latest_due,
+)
 from kapcare.measures.scoring import ScoringError, get_instrument, score
 from kapcare.patients.models import Patient
 from kapcare.safety.levels import alerts_for_score
 from kapcare.safety.models import SafetyAlert
 from kapcare.safety.services import raise_safety_alert
 from kapcare.website.mail import send_clinic_email_on_commit
+from kapcare.website.models import get_clinic_profile
 
 
 class SubmissionKeyReusedError(ScoringError):
@@ -54,12 +68,14 @@ def submit_questionnaire_response(
     submission_key: str,
     entered_by: User | None = None,
     authored_at: datetime | None = None,
+    already_raised: frozenset[str] = frozenset(),
 ) -> tuple[QuestionnaireResponse, bool]:
     """Score and store a response; raise its safety alerts in the same transaction.
 
     Returns (response, created). A repeated submit with the same key returns the
     first response and raises nothing new. Bad answers raise ScoringError before
-    anything is written.
+    anything is written. `already_raised` holds reasons of alerts this form's draft
+    already raised, so the final submit does not raise them twice.
     """
     definition = get_instrument(instrument)
     result = score(instrument, answers)
@@ -94,6 +110,8 @@ def submit_questionnaire_response(
                 is_cssrs=instrument == "cssrs_screener",
             )
             for rule in rules:
+                if rule.reason in already_raised:
+                    continue
                 raise_safety_alert(
                     request=request,
                     patient=patient,
@@ -135,50 +153,230 @@ class LinkUnusableError(Exception):
     """The questionnaire link was already used or has expired."""
 
 
-def send_questionnaire_link(
-    *, request: HttpRequest, patient: Patient, instrument: str, sent_by: User
-) -> QuestionnaireLink:
-    """Email the patient a single-use link to one questionnaire (after commit)."""
-    definition = get_instrument(instrument)
-    if definition.is_clinician_rated:
-        raise ValueError(
-            f"{definition.name} is rated by a clinician, not sent to the patient."
-        )
+class CannotSendError(ValueError):
+    """The patient has no address for the chosen channel, or the instrument is not self-rated."""
+
+
+def _link_address(patient: Patient, channel: str) -> str:
+    if channel == Channel.SMS:
+        if not patient.phone:
+            raise CannotSendError(
+                "Add the patient's mobile number before sending a questionnaire by text."
+            )
+        return patient.phone
     if not patient.email:
-        raise ValueError(
+        raise CannotSendError(
             "Add the patient's email address before sending a questionnaire."
         )
+    return patient.email
+
+
+def send_questionnaire_link(
+    *,
+    request: HttpRequest | None,
+    patient: Patient,
+    instrument: str,
+    sent_by: User | None,
+    channel: str = Channel.EMAIL,
+    assignment: QuestionnaireAssignment | None = None,
+    due_on: date | None = None,
+) -> QuestionnaireLink:
+    """Send the patient a single-use link to one questionnaire, by email or text,
+    after commit. Scheduled sends pass their assignment and due date; the unique
+    (assignment, due_on) constraint makes a repeated run send nothing twice."""
+    definition = get_instrument(instrument)
+    if definition.is_clinician_rated:
+        raise CannotSendError(
+            f"{definition.name} is rated by a clinician, not sent to the patient."
+        )
+    address = _link_address(patient, channel)
     token, hashed = new_link_token()
     with transaction.atomic():
         link = QuestionnaireLink.objects.create(
             patient=patient,
             instrument=instrument,
             token_hash=hashed,
-            sent_to=patient.email,
+            channel=channel,
+            sent_to=address,
             created_by=sent_by,
+            assignment=assignment,
+            due_on=due_on,
             expires_at=timezone.now() + settings.QUESTIONNAIRE_LINK_LIFETIME,
+        )
+        how = "Texted" if channel == Channel.SMS else "Emailed"
+        scheduled = f" (scheduled, due {due_on:%Y-%m-%d})" if due_on else ""
+        record_event(
+            request=request,
+            actor=sent_by,
+            action=Action.CREATE,
+            patient=patient,
+            information=Information.CLINICAL,
+            object_type="questionnaire_link",
+            object_id=link.pk,
+            summary=f"{how} a {definition.name} link to {address}{scheduled}",
+        )
+        url = settings.SITE_URL + reverse("measures:link_fill", args=[token])
+        if channel == Channel.SMS:
+            clinic = get_clinic_profile()
+            until = timezone.localtime(link.expires_at)
+            send_sms_on_commit(
+                address,
+                f"{clinic.name}: please fill in a short questionnaire: {url} "
+                f"(works once, until {until:%Y-%m-%d %H:%M}). "
+                "In crisis call or text 9-8-8, or 9-1-1.",
+            )
+        else:
+            send_clinic_email_on_commit(
+                "measures/email/questionnaire_link",
+                {
+                    "patient": patient,
+                    "instrument": definition,
+                    "link": url,
+                    "expires_at": link.expires_at,
+                },
+                address,
+            )
+    return link
+
+
+def assign_questionnaire(
+    *,
+    request: HttpRequest,
+    patient: Patient,
+    instrument: str,
+    schedule: Schedule,
+    channel: str,
+    assigned_by: User,
+) -> QuestionnaireAssignment:
+    """Record the standing order; a calendar schedule due today is sent at once."""
+    definition = get_instrument(instrument)
+    if definition.is_clinician_rated:
+        raise CannotSendError(
+            f"{definition.name} is rated by a clinician; enter it on the chart instead."
+        )
+    _link_address(patient, channel)
+    with transaction.atomic():
+        assignment = QuestionnaireAssignment.objects.create(
+            patient=patient,
+            instrument=instrument,
+            repeat=schedule.repeat.value,
+            interval_weeks=schedule.interval_weeks,
+            starts_on=schedule.starts_on,
+            ends_on=schedule.ends_on,
+            channel=channel,
+            assigned_by=assigned_by,
         )
         record_event(
             request=request,
             action=Action.CREATE,
             patient=patient,
             information=Information.CLINICAL,
-            object_type="questionnaire_link",
-            object_id=link.pk,
-            summary=f"Emailed a {definition.name} link to {patient.email}",
+            object_type="questionnaire_assignment",
+            object_id=assignment.pk,
+            summary=f"Assigned {definition.name}: {assignment.description}",
         )
-        url = settings.SITE_URL + reverse("measures:link_fill", args=[token])
-        send_clinic_email_on_commit(
-            "measures/email/questionnaire_link",
-            {
-                "patient": patient,
-                "instrument": definition,
-                "link": url,
-                "expires_at": link.expires_at,
-            },
-            patient.email,
+    send_due_for_assignment(assignment, today=timezone.localdate())
+    return assignment
+
+
+def stop_assignment(
+    *, request: HttpRequest, assignment: QuestionnaireAssignment, stopped_by: User
+) -> None:
+    with transaction.atomic():
+        updated = QuestionnaireAssignment.objects.filter(
+            pk=assignment.pk, stopped_at__isnull=True
+        ).update(stopped_at=timezone.now(), stopped_by=stopped_by)
+        if updated:
+            record_event(
+                request=request,
+                action=Action.UPDATE,
+                patient=assignment.patient,
+                information=Information.CLINICAL,
+                object_type="questionnaire_assignment",
+                object_id=assignment.pk,
+                summary=f"Stopped {assignment.instrument_name}: {assignment.description}",
+            )
+
+
+def send_due_for_assignment(
+    assignment: QuestionnaireAssignment, *, today: date, due_on: date | None = None
+) -> QuestionnaireLink | None:
+    """Send the occurrence due on `due_on` (default: the latest calendar occurrence
+    up to `today`) unless it was already sent. Safe to run any number of times."""
+    if assignment.stopped_at is not None:
+        return None
+    if due_on is None:
+        due_on = latest_due(assignment.schedule, today)
+    if due_on is None:
+        return None
+    patient = assignment.patient
+    if patient.status == Patient.Status.DISCHARGED:
+        return None
+    if QuestionnaireLink.objects.filter(assignment=assignment, due_on=due_on).exists():
+        return None
+    try:
+        link = send_questionnaire_link(
+            request=None,
+            patient=patient,
+            instrument=assignment.instrument,
+            sent_by=None,
+            channel=assignment.channel,
+            assignment=assignment,
+            due_on=due_on,
         )
+    except CannotSendError as exc:
+        if assignment.problem != str(exc):
+            QuestionnaireAssignment.objects.filter(pk=assignment.pk).update(
+                problem=str(exc)
+            )
+        return None
+    except IntegrityError:
+        return None  # another worker sent this occurrence a moment ago
+    if assignment.problem:
+        QuestionnaireAssignment.objects.filter(pk=assignment.pk).update(problem="")
     return link
+
+
+def send_due_questionnaires(*, today: date | None = None) -> int:
+    """Send every calendar-scheduled questionnaire that is due and not yet sent.
+
+    Idempotent (one link per assignment and due date), so the clock may run it
+    as often as it likes and a killed run can simply be repeated.
+    """
+    today = today or timezone.localdate()
+    sent = 0
+    live = (
+        QuestionnaireAssignment.objects.filter(
+            stopped_at__isnull=True,
+            repeat__in=[r.value for r in CALENDAR_REPEATS],
+            starts_on__lte=today,
+        )
+        .exclude(patient__status=Patient.Status.DISCHARGED)
+        .select_related("patient")
+    )
+    for assignment in live.iterator(chunk_size=500):
+        if send_due_for_assignment(assignment, today=today) is not None:
+            sent += 1
+    return sent
+
+
+def send_event_questionnaires(
+    *, patient: Patient, event: Repeat, on: date
+) -> list[QuestionnaireLink]:
+    """Send the questionnaires a treatment event calls for (before a dosing session,
+    at the end of induction), once per assignment and event date."""
+    if event not in EVENT_REPEATS:
+        raise ValueError(f"{event} is not a treatment event")
+    links = []
+    for assignment in QuestionnaireAssignment.objects.filter(
+        patient=patient, repeat=event.value, stopped_at__isnull=True, starts_on__lte=on
+    ).select_related("patient"):
+        if assignment.ends_on is not None and on > assignment.ends_on:
+            continue
+        link = send_due_for_assignment(assignment, today=on, due_on=on)
+        if link is not None:
+            links.append(link)
+    return links
 
 
 def find_questionnaire_link(token: str) -> QuestionnaireLink | None:
@@ -189,8 +387,144 @@ def find_questionnaire_link(token: str) -> QuestionnaireLink | None:
     )
 
 
+def open_links_for(patient: Patient) -> list[QuestionnaireLink]:
+    """The patient's questionnaires still waiting to be filled in, soonest expiry first."""
+    return list(
+        QuestionnaireLink.objects.filter(
+            patient=patient, used_at__isnull=True, expires_at__gt=timezone.now()
+        ).order_by("expires_at")
+    )
+
+
+def _answers_list(
+    link: QuestionnaireLink, by_item: Mapping[str, int]
+) -> list[int | None]:
+    definition = get_instrument(link.instrument)
+    return [by_item.get(str(item.number)) for item in definition.items]
+
+
+def _draft_alert_reasons(link: QuestionnaireLink) -> frozenset[str]:
+    return frozenset(
+        SafetyAlert.objects.filter(
+            source_type="questionnaire_link", source_id=str(link.pk)
+        ).values_list("reason", flat=True)
+    )
+
+
+def _raise_draft_alerts(
+    request: HttpRequest | None,
+    link: QuestionnaireLink,
+    answers: list[int | None],
+    *,
+    abandoned: bool,
+) -> None:
+    definition = get_instrument(link.instrument)
+    result = score(link.instrument, answers)
+    if abandoned:
+        flags = [f for f in result.flags if not f.endswith("_missing")]
+        risk = result.risk
+    else:
+        flags = [f for f in result.flags if f == "suicidal_ideation"]
+        risk = None
+    rules = alerts_for_score(
+        definition.name,
+        flags,
+        risk,
+        answers=answers,
+        is_cssrs=abandoned and link.instrument == "cssrs_screener",
+    )
+    raised = _draft_alert_reasons(link)
+    for rule in rules:
+        if rule.reason in raised:
+            continue
+        state = "left unsent" if abandoned else "not yet sent"
+        raise_safety_alert(
+            request=request,
+            patient=link.patient,
+            level=rule.level,
+            trigger=SafetyAlert.Trigger.QUESTIONNAIRE,
+            reason=rule.reason,
+            source_type="questionnaire_link",
+            source_id=str(link.pk),
+            evidence={
+                "instrument": link.instrument,
+                "answers": answers,
+                "flags": flags,
+                "risk": risk,
+                "draft": state,
+            },
+        )
+
+
+def endorses_suicidality(instrument: str, answers: Sequence[int | None]) -> bool:
+    """Whether the answers so far call for crisis resources on screen at once."""
+    if instrument == "cssrs_screener":
+        return 1 in list(answers)[:6]
+    return "suicidal_ideation" in score(instrument, answers).flags
+
+
+def save_questionnaire_draft(
+    *, request: HttpRequest | None, link: QuestionnaireLink, by_item: Mapping[str, int]
+) -> list[int | None]:
+    """Keep the answers given so far, so the patient can come back to them.
+
+    Suicidal thoughts endorsed in a draft raise their alert now, in the same
+    transaction, not only when the form is sent. Bad values raise ScoringError.
+    """
+    with transaction.atomic():
+        link = (
+            QuestionnaireLink.objects.select_for_update()
+            .select_related("patient")
+            .get(pk=link.pk)
+        )
+        if not link.is_usable():
+            raise LinkUnusableError(
+                "This questionnaire link was already used or has expired."
+            )
+        answers = _answers_list(link, by_item)
+        score(link.instrument, answers)
+        link.draft_answers = dict(by_item)
+        link.draft_saved_at = timezone.now()
+        link.save(update_fields=["draft_answers", "draft_saved_at"])
+        _raise_draft_alerts(request, link, answers, abandoned=False)
+        answered = sum(v is not None for v in answers)
+        record_event(
+            request=request,
+            action=Action.UPDATE,
+            patient=link.patient,
+            information=Information.CLINICAL,
+            object_type="questionnaire_link",
+            object_id=link.pk,
+            summary=f"Saved draft answers ({answered} of {len(answers)})",
+        )
+    return answers
+
+
+def alert_abandoned_drafts(*, now: datetime | None = None) -> int:
+    """Raise the alerts an unsent draft calls for once it has been left alone for
+    DRAFT_ALERT_AFTER (or its link expired): a C-SSRS yes must not wait for a
+    submit that never comes. Idempotent: each reason is raised once per link."""
+    now = now or timezone.now()
+    idle = QuestionnaireLink.objects.filter(
+        used_at__isnull=True,
+        draft_saved_at__lt=now - settings.DRAFT_ALERT_AFTER,
+    ).select_related("patient")
+    count = 0
+    for link in idle.iterator(chunk_size=200):
+        answers = _answers_list(link, link.draft_answers)
+        with transaction.atomic():
+            before = len(_draft_alert_reasons(link))
+            _raise_draft_alerts(None, link, answers, abandoned=True)
+            count += len(_draft_alert_reasons(link)) - before
+    return count
+
+
 def complete_questionnaire_link(
-    *, request: HttpRequest, link: QuestionnaireLink, answers: Sequence[int | None]
+    *,
+    request: HttpRequest | None,
+    link: QuestionnaireLink,
+    answers: Sequence[int | None],
+    source: str = QuestionnaireResponse.Source.PATIENT_LINK,
 ) -> QuestionnaireResponse:
     """Store the patient's answers once; the link is spent in the same transaction."""
     with transaction.atomic():
@@ -210,8 +544,9 @@ def complete_questionnaire_link(
             patient=link.patient,
             instrument=link.instrument,
             answers=answers,
-            source=QuestionnaireResponse.Source.PATIENT_LINK,
+            source=source,
             submission_key=f"link-{link.pk}",
+            already_raised=_draft_alert_reasons(link),
         )
         link.used_at = timezone.now()
         link.response = response

@@ -16,5 +16,20 @@ urlpatterns = [
         name="response_create",
     ),
     path("patients/<uuid:patient_id>/send/", views.link_send, name="link_send"),
+    path(
+        "patients/<uuid:patient_id>/schedule/",
+        views.assignment_create,
+        name="assignment_create",
+    ),
+    path(
+        "patients/<uuid:patient_id>/schedule/<uuid:assignment_id>/stop/",
+        views.assignment_stop,
+        name="assignment_stop",
+    ),
+    path(
+        "patients/<uuid:patient_id>/responses/<uuid:response_id>/",
+        views.response_detail,
+        name="response_detail",
+    ),
     path("q/<str:token>/", views.link_fill, name="link_fill"),
 ]

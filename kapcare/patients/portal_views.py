@@ -11,6 +11,7 @@ from kapcare.accounts.middleware import start_session_clock
 from kapcare.audit.models import AuditEvent
 from kapcare.audit.services import Action, Information
 from kapcare.lib.http import AuthenticatedHttpRequest
+from kapcare.measures.services import open_links_for
 from kapcare.patients import services
 from kapcare.patients.access import get_own_chart
 from kapcare.patients.forms import InvitationAcceptForm
@@ -28,7 +29,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         information=Information.DEMOGRAPHICS,
         summary="Opened the portal home page",
     )
-    return render(request, "patients/portal_home.html", {"patient": patient})
+    context = {"patient": patient, "open_links": open_links_for(patient)}
+    return render(request, "patients/portal_home.html", context)
 
 
 @patient_portal_required

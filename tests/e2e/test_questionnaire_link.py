@@ -44,9 +44,19 @@ def test_a_patient_answers_by_link_on_a_phone(
     patient_page = phone.new_page()
     patient_page.goto(link)
     questions = patient_page.locator("fieldset.item")
-    for index in range(8):
+    for index in range(4):
+        questions.nth(index).get_by_role("radio", name="Several days").check()
+    expect(patient_page.get_by_role("status")).to_contain_text("4 of 10 answered")
+
+    # Leave and come back: the answers were saved as they went.
+    patient_page.goto(link)
+    expect(questions.nth(3).get_by_role("radio", name="Several days")).to_be_checked()
+    for index in range(4, 8):
         questions.nth(index).get_by_role("radio", name="Several days").check()
     questions.nth(8).get_by_role("radio", name="More than half the days").check()
+    # Crisis resources appear as soon as item 9 is answered, before sending.
+    early = patient_page.locator("#crisis-now").get_by_role("alert")
+    expect(early).to_contain_text("9-8-8")
     patient_page.get_by_role("button", name="Send my answers").click()
     crisis = patient_page.get_by_role("alert")
     expect(crisis).to_contain_text("9-8-8")

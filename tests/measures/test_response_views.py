@@ -123,11 +123,12 @@ def test_the_measures_tab_uses_a_constant_number_of_queries(
         )  # fmt: skip
     client = client_for(nurse)
     client.get(reverse("patients:patient_list"))
-    # Expect at most 18: session, user, OTP device, clinic profile, permissions (2), the
+    # Expect at most 20: session, user, OTP device, clinic profile, permissions (2), the
     # chart, groups, audit write (savepoint, head, insert, update, release), count, one
     # page of responses with who entered them, all totals for the progress charts, the
-    # header's alert count, the chart's alerts.
-    with django_assert_max_num_queries(18):
+    # schedules with their last send, the open links, the header's alert count, the
+    # chart's alerts.
+    with django_assert_max_num_queries(20):
         response = client.get(reverse("measures:patient_measures", args=[patient_a.pk]))
     assert len(response.context["page"]) == min(count, 25)
     assert response.content.count(b"<circle") == count

@@ -96,6 +96,7 @@ class Instrument:
     is_clinician_rated: bool = False
     source: str = ""
     provisional: tuple[str, ...] = ()
+    suicidality_item: int | None = None
 
     @property
     def scored_items(self) -> tuple[Item, ...]:

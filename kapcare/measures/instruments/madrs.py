@@ -28,6 +28,7 @@ _NAMES = (
 
 MADRS = Instrument(
     code="madrs",
+    suicidality_item=10,
     version="1",
     name="MADRS",
     title="Montgomery-Åsberg Depression Rating Scale",

@@ -67,6 +67,7 @@ _ITEMS = (
 
 PHQ9 = Instrument(
     code="phq9",
+    suicidality_item=9,
     version="1",
     name="PHQ-9",
     title="Patient Health Questionnaire-9",

@@ -49,6 +49,7 @@ DOMAINS: tuple[tuple[str, tuple[int, ...]], ...] = (
 
 QIDS_SR16 = Instrument(
     code="qids_sr16",
+    suicidality_item=12,
     version="1",
     name="QIDS-SR16",
     title="Quick Inventory of Depressive Symptomatology, self-report (16 items)",
