@@ -39,9 +39,17 @@ def _y(total: float, low: int, high: int) -> float:
 
 
 def progress_svg(
-    instrument: Instrument, points: Sequence[Point], *, chart_id: str
+    instrument: Instrument,
+    points: Sequence[Point],
+    *,
+    chart_id: str,
+    dosing_days: Sequence[date] = (),
 ) -> str:
-    """An accessible SVG of totals over time; "" when the instrument has no total."""
+    """An accessible SVG of totals over time; "" when the instrument has no total.
+
+    `dosing_days` draw a thin vertical mark (with a "D") on each dosing session
+    within the charted dates, so a score can be read against the doses.
+    """
     if instrument.total_range is None or not points:
         return ""
     low, high = instrument.total_range
@@ -57,6 +65,10 @@ def progress_svg(
         f"{len(points)} result{'s' if len(points) != 1 else ''} from {first:%Y-%m-%d} to {last:%Y-%m-%d}; "
         f"baseline {baseline:g}, latest {latest:g} ({points[-1].band or 'no band'}){change}."
     )
+    shown_doses = sorted({d for d in dosing_days if first <= d <= last})
+    if shown_doses:
+        plural = "s" if len(shown_doses) != 1 else ""
+        desc += f" {len(shown_doses)} dosing session{plural} marked."
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" class="progress-chart">',
@@ -82,6 +94,14 @@ def progress_svg(
         f'<text x="{LEFT}" y="{HEIGHT - 8}" font-size="11" fill="#55606e">{first:%Y-%m-%d}</text>'
         f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 8}" font-size="11" text-anchor="end" fill="#55606e">{last:%Y-%m-%d}</text>'
     )
+    for day in shown_doses:
+        x = _x(day, first, last)
+        parts.append(
+            f'<g class="dose"><line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" '
+            f'stroke="#7a4fa0" stroke-width="1" stroke-dasharray="2 2"/>'
+            f'<text x="{x:.1f}" y="{TOP + 10}" font-size="10" text-anchor="middle" fill="#7a4fa0">D'
+            f"<title>Dosing session {day:%Y-%m-%d}</title></text></g>"
+        )
     base_y = _y(baseline, low, high)
     parts.append(
         f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base_y:.1f}" y2="{base_y:.1f}" stroke="#55606e" stroke-dasharray="4 3"/>'

@@ -58,3 +58,24 @@ def test_higher_totals_are_drawn_higher(totals: list[int]) -> None:
             assert heights[n] < heights[n + 1]
         elif totals[n] < totals[n + 1]:
             assert heights[n] > heights[n + 1]
+
+
+def test_dosing_sessions_are_marked_within_the_charted_dates() -> None:
+    from datetime import date
+
+    from kapcare.measures.charts import Point, progress_svg
+    from kapcare.measures.instruments import INSTRUMENTS
+
+    points = [
+        Point(date(2026, 1, 1), 20, "severe"),
+        Point(date(2026, 1, 21), 8, "mild"),
+    ]
+    doses = [date(2025, 12, 1), date(2026, 1, 5), date(2026, 1, 8), date(2026, 1, 8)]
+    svg = progress_svg(INSTRUMENTS["phq9"], points, chart_id="c", dosing_days=doses)
+    assert svg.count('<g class="dose">') == 2
+    assert "Dosing session 2026-01-05" in svg
+    assert "Dosing session 2025-12-01" not in svg
+    assert "2 dosing sessions marked." in svg
+    assert '<g class="dose">' not in progress_svg(
+        INSTRUMENTS["phq9"], points, chart_id="c"
+    )
