@@ -1,6 +1,7 @@
 """Role x URL matrix: every URL pattern in the project has a declared policy."""
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from django.test import Client
@@ -20,7 +21,7 @@ from kapcare.measures.services import (
     submit_questionnaire_response,
 )
 from kapcare.patients.models import Patient
-from kapcare.safety.models import SafetyAlert
+from kapcare.safety.models import OnCallShift, SafetyAlert
 from kapcare.safety.services import raise_safety_alert
 from tests.conftest import make_staff, sign_in
 from tests.factories import PatientFactory, UserFactory
@@ -38,6 +39,7 @@ PERSONAS = [
 ]
 CLINICAL = {"therapist", "nurse", "physician"}
 PATIENT_DEMOGRAPHICS = {"front_desk"} | CLINICAL
+STAFF = PATIENT_DEMOGRAPHICS | {"clinic_admin"}
 
 # url name -> (method, personas allowed). Everyone else: anonymous goes to sign-in, others 403.
 PROTECTED: dict[str, tuple[str, set[str]]] = {
@@ -66,6 +68,9 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "safety:alert_acknowledge": ("post", CLINICAL),
     "safety:alert_resolve": ("post", CLINICAL),
     "safety:risk_flag": ("post", CLINICAL),
+    "safety:on_call": ("get", STAFF),
+    "safety:on_call_add": ("post", {"physician", "clinic_admin"}),
+    "safety:on_call_remove": ("post", {"physician", "clinic_admin"}),
     "portal:home": ("get", {"patient"}),
     "portal:access_log": ("get", {"patient"}),
     "portal:my_progress": ("get", {"patient"}),
@@ -137,6 +142,12 @@ def world(db: None) -> dict[str, object]:
     own_link = send_questionnaire_link(
         request=None, patient=patient, instrument="gad7", sent_by=staff
     )
+    physician = people["physician"]
+    assert physician is not None
+    OnCallShift.objects.create(
+        physician=physician, starts_at=timezone.now(),
+        ends_at=timezone.now() + timedelta(hours=12), created_by=physician,
+    )  # fmt: skip
     return {"people": people, "patient": other_patient, "own_link": own_link}
 
 
@@ -166,6 +177,8 @@ def _url(name: str, world: dict[str, object]) -> str:
     if name == "portal:questionnaire_fill":
         link: QuestionnaireLink = world["own_link"]  # type: ignore[assignment]
         return reverse(name, args=[link.pk])
+    if name == "safety:on_call_remove":
+        return reverse(name, args=[OnCallShift.objects.get().pk])
     if name == "measures:response_create":
         return reverse(name, args=[other.pk, "phq9"])
     if name in {"safety:alert_acknowledge", "safety:alert_resolve"}:

@@ -1,4 +1,4 @@
-"""The clinic's roles and what each may do (groups created by migration 0002).
+"""The clinic's roles and what each may do (groups created by migrations 0002, 0003).
 
 A migration keeps its own frozen copy of this table; tests/accounts/test_roles.py
 fails when the two drift apart, so a change here needs a new migration.
@@ -31,8 +31,10 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "accounts.manage_staff",
         "audit.view_auditevent",
         "website.change_clinicprofile",
+        "safety.add_oncallshift",
+        "safety.delete_oncallshift",
     ),
-    Role.PHYSICIAN: _CLINICAL,
+    Role.PHYSICIAN: (*_CLINICAL, "safety.add_oncallshift", "safety.delete_oncallshift"),
     Role.NURSE: _CLINICAL,
     Role.THERAPIST: _CLINICAL,
     Role.FRONT_DESK: _DEMOGRAPHICS,

@@ -1,6 +1,13 @@
-from django import forms
+from datetime import timedelta
+from typing import Any
 
-from kapcare.safety.models import SafetyAlert
+from django import forms
+from django.utils import timezone
+
+from kapcare.accounts.models import User
+from kapcare.accounts.roles import Role
+from kapcare.lib.canada import clean_canadian_phone
+from kapcare.safety.models import OnCallShift, SafetyAlert
 
 
 class AcknowledgeForm(forms.Form):
@@ -47,3 +54,50 @@ class RiskFlagForm(forms.Form):
     reason = forms.CharField(
         max_length=250, help_text="What you observed, in a sentence."
     )
+
+
+class PhysicianChoiceField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.display_name
+
+
+class OnCallShiftForm(forms.ModelForm[OnCallShift]):
+    """A shift on the rota, entered in the clinic's time zone."""
+
+    physician = PhysicianChoiceField(queryset=User.objects.none())
+
+    class Meta:
+        model = OnCallShift
+        fields = ["physician", "starts_at", "ends_at", "page_phone"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "ends_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+        }
+        labels = {"starts_at": "Starts", "ends_at": "Ends"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["physician"]
+        assert isinstance(field, forms.ModelChoiceField)  # noqa: S101 - type narrowing
+        field.queryset = User.objects.filter(
+            is_active=True, groups__name=Role.PHYSICIAN.value
+        ).order_by("full_name")
+
+    def clean_page_phone(self) -> str:
+        return clean_canadian_phone(str(self.cleaned_data.get("page_phone") or ""))
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        starts, ends = cleaned.get("starts_at"), cleaned.get("ends_at")
+        if starts and ends:
+            if ends <= starts:
+                self.add_error("ends_at", "The shift must end after it starts.")
+            elif ends - starts > timedelta(days=14):
+                self.add_error("ends_at", "Enter shifts of at most 14 days.")
+            elif ends <= timezone.now():
+                self.add_error("ends_at", "This shift is already over.")
+        return cleaned

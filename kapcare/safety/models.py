@@ -37,6 +37,8 @@ class SafetyAlert(models.Model):
     class Trigger(models.TextChoices):
         QUESTIONNAIRE = "questionnaire", "Questionnaire answer"
         MANUAL = "manual", "Clinician's risk flag"
+        RELAPSE = "relapse", "Possible relapse"
+        ADVERSE_EVENT = "adverse_event", "Serious adverse event"
 
     class Action(models.TextChoices):
         CALLED_PATIENT = "called_patient", "Called the patient"
@@ -118,3 +120,101 @@ class SafetyAlert(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("Safety alerts are never deleted; resolve them instead.")
+
+
+class OnCallShift(models.Model):
+    """The clinic's on-call rota: who is paged when an alert is not acknowledged."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="on_call_shifts",
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    page_phone = models.CharField(
+        "phone to text while on call",
+        max_length=20,
+        blank=True,
+        help_text="Mobile number in E.164 form; escalations go by email and, if set, text.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["starts_at", "ends_at"], name="safety_oncall_when")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="safety_oncall_ends_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.physician} on call {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class AlertNotification(models.Model):
+    """One escalation message (or the record that nobody could be reached)."""
+
+    class Stage(models.TextChoices):
+        ON_CALL = "on_call", "On-call physician"
+        ADMIN = "admin", "Clinic admin"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+        NONE = "none", "Nobody to notify"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        NO_RECIPIENT = "no_recipient", "Nobody to notify"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    alert = models.ForeignKey(
+        SafetyAlert, on_delete=models.PROTECT, related_name="notifications"
+    )
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    sent_to = models.CharField(max_length=254, blank=True)
+    status = models.CharField(
+        max_length=15, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    detail = models.CharField(max_length=300, blank=True)
+    due_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            # One message per stage, person and channel: a re-run sends nothing twice.
+            models.UniqueConstraint(
+                fields=["alert", "stage", "recipient", "channel"],
+                name="safety_notification_once",
+            ),
+            models.UniqueConstraint(
+                fields=["alert", "stage"],
+                condition=models.Q(recipient__isnull=True),
+                name="safety_notification_nobody_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stage} {self.channel} for alert {self.alert_id}"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.patients.models import Patient
-from kapcare.safety.models import SafetyAlert
+from kapcare.safety.models import OnCallShift, SafetyAlert
 
 
 class AlertStateError(Exception):
@@ -142,3 +142,40 @@ def resolve_safety_alert(
         )
     alert.refresh_from_db()
     return alert
+
+
+def add_on_call_shift(
+    *, request: HttpRequest, shift: OnCallShift, by: User
+) -> OnCallShift:
+    with transaction.atomic():
+        shift.created_by = by
+        shift.save()
+        record_event(
+            request=request,
+            action=Action.CREATE,
+            information=Information.CLINIC,
+            object_type="on_call_shift",
+            object_id=shift.pk,
+            summary=(
+                f"Put {shift.physician.display_name} on call "
+                f"{timezone.localtime(shift.starts_at):%Y-%m-%d %H:%M} to "
+                f"{timezone.localtime(shift.ends_at):%Y-%m-%d %H:%M}"
+            ),
+        )
+    return shift
+
+
+def remove_on_call_shift(*, request: HttpRequest, shift: OnCallShift) -> None:
+    with transaction.atomic():
+        record_event(
+            request=request,
+            action=Action.UPDATE,
+            information=Information.CLINIC,
+            object_type="on_call_shift",
+            object_id=shift.pk,
+            summary=(
+                f"Removed {shift.physician.display_name}'s on-call shift from "
+                f"{timezone.localtime(shift.starts_at):%Y-%m-%d %H:%M}"
+            ),
+        )
+        shift.delete()

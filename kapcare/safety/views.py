@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import staff_permission_required
@@ -9,10 +10,20 @@ from kapcare.audit.services import Information
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import get_patient_for_user, record_patients_listed
 from kapcare.safety import services
-from kapcare.safety.forms import AcknowledgeForm, ResolveForm, RiskFlagForm
-from kapcare.safety.models import SafetyAlert
+from kapcare.safety.deadlines import ON_CALL
+from kapcare.safety.escalation import due_times, on_call_at
+from kapcare.safety.forms import (
+    AcknowledgeForm,
+    OnCallShiftForm,
+    ResolveForm,
+    RiskFlagForm,
+)
+from kapcare.safety.models import OnCallShift, SafetyAlert
+from kapcare.website.models import get_clinic_profile
 
 CLINICAL = "patients.view_clinical_record"
+ROTA_ADD = "safety.add_oncallshift"
+ROTA_DELETE = "safety.delete_oncallshift"
 
 
 def _alert_for(
@@ -104,9 +115,65 @@ def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
         SafetyAlert.objects.unresolved()
         .by_urgency()
         .select_related("patient", "acknowledged_by")
+        .prefetch_related("notifications__recipient")
     )
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
     record_patients_listed(
         request, {a.patient for a in page}, summary="Listed in the safety alert queue"
     )
-    return render(request, "safety/alert_queue.html", {"page": page})
+    clinic = get_clinic_profile()
+    now = timezone.now()
+    rows = []
+    for alert in page:
+        due = due_times(alert, clinic)[ON_CALL]
+        rows.append((alert, due, alert.state == SafetyAlert.State.OPEN and due <= now))
+    context = {"page": page, "rows": rows, "on_call": on_call_at(now)}
+    return render(request, "safety/alert_queue.html", context)
+
+
+@staff_permission_required()
+def on_call(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The on-call rota: who is paged now, and the shifts to come."""
+    now = timezone.now()
+    shifts = (
+        OnCallShift.objects.filter(ends_at__gt=now)
+        .select_related("physician")
+        .order_by("starts_at")
+    )
+    page = Paginator(shifts, 25).get_page(request.GET.get("page"))
+    form = OnCallShiftForm() if request.user.has_perm(ROTA_ADD) else None
+    context = {"page": page, "now_on_call": on_call_at(now), "form": form}
+    return render(request, "safety/on_call.html", context)
+
+
+@staff_permission_required(ROTA_ADD)
+@require_POST
+def on_call_add(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = OnCallShiftForm(request.POST)
+    if form.is_valid():
+        shift = services.add_on_call_shift(
+            request=request, shift=form.save(commit=False), by=request.user
+        )
+        messages.success(
+            request,
+            f"{shift.physician.display_name} is on call from "
+            f"{timezone.localtime(shift.starts_at):%Y-%m-%d %H:%M} to "
+            f"{timezone.localtime(shift.ends_at):%Y-%m-%d %H:%M}.",
+        )
+        return redirect("safety:on_call")
+    now = timezone.now()
+    shifts = OnCallShift.objects.filter(ends_at__gt=now).select_related("physician")
+    page = Paginator(shifts, 25).get_page(1)
+    context = {"page": page, "now_on_call": on_call_at(now), "form": form}
+    return render(request, "safety/on_call.html", context)
+
+
+@staff_permission_required(ROTA_DELETE)
+@require_POST
+def on_call_remove(request: AuthenticatedHttpRequest, shift_id: str) -> HttpResponse:
+    shift = get_object_or_404(
+        OnCallShift.objects.select_related("physician"), pk=shift_id
+    )
+    services.remove_on_call_shift(request=request, shift=shift)
+    messages.success(request, f"Shift removed for {shift.physician.display_name}.")
+    return redirect("safety:on_call")

@@ -9,11 +9,14 @@ class ClinicProfileForm(forms.ModelForm[ClinicProfile]):
         model = ClinicProfile
         fields = [
             "name", "logo", "street_address", "city", "province", "postal_code", "phone",
-            "email", "hours", "time_zone", "crisis_resources",
+            "email", "hours", "time_zone", "crisis_resources", "alert_response_statement",
+            "high_alert_deadline_minutes", "moderate_alert_deadline_business_days",
+            "relapse_warning_enabled", "relapse_consecutive_measures",
         ]  # fmt: skip
         widgets = {
             "hours": forms.Textarea(attrs={"rows": 4}),
             "crisis_resources": forms.Textarea(attrs={"rows": 4}),
+            "alert_response_statement": forms.Textarea(attrs={"rows": 3}),
         }
 
     def clean_phone(self) -> str:

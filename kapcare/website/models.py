@@ -1,5 +1,6 @@
 import zoneinfo
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from kapcare.lib.canada import Province
@@ -13,6 +14,12 @@ DEFAULT_CRISIS_RESOURCES = (
     "If you are thinking about suicide or are in crisis, call or text 9-8-8 "
     "(Suicide Crisis Helpline, 24/7, in English and French). "
     "In an emergency, call 9-1-1 or go to your nearest emergency department."
+)
+
+
+DEFAULT_ALERT_RESPONSE_STATEMENT = (
+    "Your care team reviews answers like these during clinic hours and will contact "
+    "you. If you need help before then, call or text 9-8-8 at any time, or call 9-1-1."
 )
 
 
@@ -39,6 +46,32 @@ class ClinicProfile(models.Model):
     crisis_resources = models.TextField(
         default=DEFAULT_CRISIS_RESOURCES,
         help_text="Shown wherever a patient may need urgent help.",
+    )
+    alert_response_statement = models.TextField(
+        default=DEFAULT_ALERT_RESPONSE_STATEMENT,
+        help_text="Shown to a patient whose answers raised a safety alert: when the "
+        "clinic will respond.",
+    )
+    high_alert_deadline_minutes = models.PositiveSmallIntegerField(
+        default=60,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+        help_text="A high alert not acknowledged within this time pages the on-call "
+        "physician; twice this time, the clinic admins.",
+    )
+    moderate_alert_deadline_business_days = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="The same for a moderate alert, in business days (weekends and "
+        "statutory holidays skipped).",
+    )
+    relapse_warning_enabled = models.BooleanField(
+        default=True,
+        help_text="Raise a 'possible relapse' alert for patients who responded.",
+    )
+    relapse_consecutive_measures = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="How many measures in a row must meet the relapse rule.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

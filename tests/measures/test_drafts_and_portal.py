@@ -80,6 +80,7 @@ def test_item_nine_in_a_draft_shows_crisis_resources_and_alerts_once(
     saved = Client().post(path, {**_answers({9: 2}), "save_draft": "1"}, headers=HTMX)
     page = saved.content.decode()
     assert 'id="crisis-now"' in page and "9-8-8" in page and "9-1-1" in page
+    assert "reviews answers like these during clinic hours" in page
     alert = SafetyAlert.objects.get(patient=patient_a)
     assert (alert.level, alert.source_type) == ("high", "questionnaire_link")
     assert alert.evidence["draft"] == "not yet sent"

@@ -23,6 +23,9 @@ def _data(**changes: object) -> dict[str, object]:
         "name": profile.name, "street_address": "", "city": "Toronto", "province": "ON",
         "postal_code": "", "phone": "", "email": "", "hours": "", "time_zone": "America/Toronto",
         "crisis_resources": profile.crisis_resources,
+        "alert_response_statement": profile.alert_response_statement,
+        "high_alert_deadline_minutes": 60, "moderate_alert_deadline_business_days": 1,
+        "relapse_warning_enabled": "on", "relapse_consecutive_measures": 2,
     }  # fmt: skip
     data.update(changes)
     return data
@@ -112,3 +115,21 @@ def test_a_file_pretending_to_be_an_image_is_refused(
     response = client_for(clinic_admin).post(URL, {**_data(), "logo": fake})
     assert response.status_code == 200
     assert not get_clinic_profile().logo
+
+
+def test_alert_deadlines_and_the_response_statement_are_the_clinics_to_set(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    client = client_for(clinic_admin)
+    refused = client.post(URL, _data(high_alert_deadline_minutes=2))
+    assert b"greater than or equal to 5" in refused.content
+    client.post(
+        URL,
+        _data(
+            high_alert_deadline_minutes=30,
+            alert_response_statement="We call you back within 2 hours, 9 to 5.",
+        ),
+    )
+    profile = get_clinic_profile()
+    assert profile.high_alert_deadline_minutes == 30
+    assert profile.alert_response_statement.startswith("We call you back")
