@@ -238,3 +238,56 @@ class QuestionnaireLink(models.Model):
 
     def is_usable(self) -> bool:
         return self.used_at is None and self.expires_at > timezone.now()
+
+
+class MeasureSummary(models.Model):
+    """Each patient's standing on one instrument, kept current in the transaction that
+    stores a response, so the caseload page reads one row per patient and instrument
+    however long the history is."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="measure_summaries"
+    )
+    instrument = models.CharField(max_length=30)
+    count = models.PositiveIntegerField()
+    baseline_total = models.FloatField()
+    baseline_on = models.DateField()
+    previous_total = models.FloatField(null=True, blank=True)
+    latest_total = models.FloatField()
+    latest_on = models.DateField()
+    latest_band = models.CharField(max_length=40, blank=True)
+    percent_change = models.FloatField(null=True, blank=True)
+    response = models.BooleanField(null=True)
+    remission = models.BooleanField(null=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "instrument"], name="measures_summary_one"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.instrument} summary for {self.patient_id}"
+
+    @property
+    def instrument_name(self) -> str:
+        definition = INSTRUMENTS.get(self.instrument)
+        return definition.name if definition else self.instrument
+
+    @property
+    def trend(self) -> str:
+        """ "up", "down" or "same" against the previous total (lower is better)."""
+        if self.previous_total is None or self.previous_total == self.latest_total:
+            return "same"
+        return "up" if self.latest_total > self.previous_total else "down"
+
+    @property
+    def band_rank(self) -> int:
+        """Position of the latest band in the instrument's bands (0 = mildest)."""
+        definition = INSTRUMENTS.get(self.instrument)
+        if definition is None:
+            return 0
+        labels = [label for _, _, label in definition.band_ranges]
+        return labels.index(self.latest_band) if self.latest_band in labels else 0

@@ -27,6 +27,7 @@ from kapcare.measures.schedules import (
     latest_due,
 )
 from kapcare.measures.scoring import ScoringError, get_instrument, score
+from kapcare.measures.summaries import check_relapse, refresh_measure_summary
 from kapcare.patients.models import Patient
 from kapcare.safety.levels import alerts_for_score
 from kapcare.safety.models import SafetyAlert
@@ -128,6 +129,9 @@ def submit_questionnaire_response(
                     },
                     raised_by=entered_by,
                 )
+            if result.total is not None:
+                totals = refresh_measure_summary(patient, instrument)
+                check_relapse(request, patient, instrument, totals)
             record_event(
                 request=request,
                 actor=entered_by,
