@@ -69,6 +69,7 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "safety:alert_resolve": ("post", CLINICAL),
     "safety:risk_flag": ("post", CLINICAL),
     "safety:on_call": ("get", STAFF),
+    "safety:caseload": ("get", CLINICAL),
     "safety:on_call_add": ("post", {"physician", "clinic_admin"}),
     "safety:on_call_remove": ("post", {"physician", "clinic_admin"}),
     "portal:home": ("get", {"patient"}),

@@ -113,6 +113,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     if user.is_patient:
         return redirect("portal:home")
+    if user.has_perm("patients.view_clinical_record"):
+        return redirect("safety:caseload")
     if user.has_perm("patients.view_patient"):
         return redirect("patients:patient_list")
     if user.has_perm("accounts.manage_staff"):

@@ -101,3 +101,40 @@ class OnCallShiftForm(forms.ModelForm[OnCallShift]):
             elif ends <= timezone.now():
                 self.add_error("ends_at", "This shift is already over.")
         return cleaned
+
+
+class CaseloadFilterForm(forms.Form):
+    scope = forms.ChoiceField(
+        label="Patients",
+        choices=[("mine", "My patients"), ("all", "All patients")],
+        required=False,
+    )
+    phase = forms.ChoiceField(
+        label="Phase",
+        choices=[
+            ("", "Active and maintenance"),
+            ("active", "Active treatment"),
+            ("maintenance", "Maintenance"),
+        ],
+        required=False,
+    )
+    flag = forms.ChoiceField(
+        label="Show",
+        choices=[("", "Everyone"), ("alerts", "Only with open alerts")],
+        required=False,
+    )
+    q = forms.CharField(label="Name or MRN", required=False, max_length=100)
+    sort = forms.ChoiceField(label="Sort by", choices=[], required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from kapcare.safety.caseload import SORTS
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["sort"]
+        assert isinstance(field, forms.ChoiceField)  # noqa: S101 - type narrowing
+        field.choices = list(SORTS.items())
+
+    def value(self, name: str, default: str) -> str:
+        if not self.is_valid():
+            return default
+        return str(self.cleaned_data.get(name) or default)

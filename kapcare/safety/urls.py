@@ -14,6 +14,7 @@ urlpatterns = [
     path("alerts/<uuid:alert_id>/resolve/", views.alert_resolve, name="alert_resolve"),
     path("patients/<uuid:patient_id>/flag/", views.risk_flag, name="risk_flag"),
     path("on-call/", views.on_call, name="on_call"),
+    path("caseload/", views.caseload, name="caseload"),
     path("on-call/add/", views.on_call_add, name="on_call_add"),
     path(
         "on-call/<uuid:shift_id>/remove/", views.on_call_remove, name="on_call_remove"

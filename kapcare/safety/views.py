@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -10,10 +11,12 @@ from kapcare.audit.services import Information
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import get_patient_for_user, record_patients_listed
 from kapcare.safety import services
+from kapcare.safety.caseload import caseload_queryset, caseload_rows
 from kapcare.safety.deadlines import ON_CALL
 from kapcare.safety.escalation import due_times, on_call_at
 from kapcare.safety.forms import (
     AcknowledgeForm,
+    CaseloadFilterForm,
     OnCallShiftForm,
     ResolveForm,
     RiskFlagForm,
@@ -110,9 +113,11 @@ def risk_flag(request: AuthenticatedHttpRequest, patient_id: str) -> HttpRespons
 
 @staff_permission_required(CLINICAL)
 def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Every unresolved alert in the clinic, most urgent and oldest first."""
+    """The clinic's open alerts (or those acknowledged but not yet resolved), most
+    urgent and oldest first."""
+    showing = "acknowledged" if request.GET.get("state") == "acknowledged" else "open"
     alerts = (
-        SafetyAlert.objects.unresolved()
+        SafetyAlert.objects.filter(state=showing)
         .by_urgency()
         .select_related("patient", "acknowledged_by")
         .prefetch_related("notifications__recipient")
@@ -127,7 +132,9 @@ def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     for alert in page:
         due = due_times(alert, clinic)[ON_CALL]
         rows.append((alert, due, alert.state == SafetyAlert.State.OPEN and due <= now))
-    context = {"page": page, "rows": rows, "on_call": on_call_at(now)}
+    context = {
+        "page": page, "rows": rows, "on_call": on_call_at(now), "showing": showing,
+    }  # fmt: skip
     return render(request, "safety/alert_queue.html", context)
 
 
@@ -177,3 +184,41 @@ def on_call_remove(request: AuthenticatedHttpRequest, shift_id: str) -> HttpResp
     services.remove_on_call_shift(request=request, shift=shift)
     messages.success(request, f"Shift removed for {shift.physician.display_name}.")
     return redirect("safety:on_call")
+
+
+@staff_permission_required(CLINICAL)
+def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The clinician's home: open alerts first, then where each patient stands."""
+    form = CaseloadFilterForm(request.GET)
+    mine_default = "mine" if _has_own_patients(request.user) else "all"
+    patients = caseload_queryset(
+        request.user,
+        scope=form.value("scope", mine_default),
+        phase=form.value("phase", ""),
+        flag=form.value("flag", ""),
+        query=form.value("q", "").strip(),
+        sort=form.value("sort", "alerts"),
+    )
+    page = Paginator(patients, 25).get_page(request.GET.get("page"))
+    rows = caseload_rows(list(page))
+    record_patients_listed(
+        request, [row.patient for row in rows], summary="Listed in the caseload"
+    )
+    context = {
+        "form": form, "page": page, "rows": rows,
+        "scope": form.value("scope", mine_default), "refreshed_at": timezone.now(),
+    }  # fmt: skip
+    template = (
+        "safety/partials/caseload_table.html"
+        if request.headers.get("HX-Request") == "true"
+        else "safety/caseload.html"
+    )
+    return render(request, template, context)
+
+
+def _has_own_patients(user: object) -> bool:
+    from kapcare.patients.models import Patient
+
+    return Patient.objects.filter(
+        Q(responsible_physician=user) | Q(responsible_therapist=user)
+    ).exists()

@@ -39,5 +39,5 @@ def sign_in(page: Page, user: User, device: TOTPDevice) -> None:
     expect(page).to_have_url(re.compile(r"/accounts/two-step/\?"))
     page.get_by_label("6-digit code").fill(totp_code(device))
     page.get_by_role("button", name="Verify").click()
-    expect(page).to_have_url(re.compile(r"/patients/$"))
+    expect(page).to_have_url(re.compile(r"/(patients|safety/caseload)/$"))
     page.wait_for_load_state()

@@ -38,6 +38,12 @@ def test_a_nurse_signs_in_finds_a_patient_and_opens_the_chart(page: Page) -> Non
     page.get_by_label("6-digit code").fill(totp_code(device))
     page.get_by_role("button", name="Verify").click()
 
+    # Clinicians start on their caseload; the patient list is one link away.
+    expect(page).to_have_url(re.compile(r"/safety/caseload/$"))
+    expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Patients"
+    ).click()
     expect(page).to_have_url(re.compile(r"/patients/$"))
     page.wait_for_load_state()
     assert page.evaluate("window.htmx && window.htmx.version") == "2.0.8"
@@ -86,11 +92,11 @@ def test_staff_without_an_authenticator_enrol_before_reaching_patients(
     page.get_by_label("6-digit code").fill(totp_code(device))
     page.get_by_role("button", name="Confirm").click()
 
-    expect(page).to_have_url(re.compile(r"/patients/$"))
-    expect(page.get_by_role("status")).to_contain_text(
+    expect(page).to_have_url(re.compile(r"/safety/caseload/$"))
+    expect(page.get_by_role("status").first).to_contain_text(
         "Two-step verification is set up."
     )
-    expect(page.get_by_role("heading", name="Patients")).to_be_visible()
+    expect(page.get_by_role("heading", name="Caseload")).to_be_visible()
     device.refresh_from_db()
     assert device.confirmed
 
