@@ -14,6 +14,7 @@ import django
 from django.conf import settings
 
 from bench import database, scoring
+from bench.caseload import ACTIVE_PATIENTS, RESPONSES, seed_caseload
 from bench.pages import Page, healthz_page, pages
 from bench.timing import Timing, time_requests
 from kapcare.patients.demo import seed_demo
@@ -41,9 +42,20 @@ def run(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         seed_demo(patients=args.patients)
         seed_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        seed_caseload()
+        caseload_seconds = time.perf_counter() - started
         database.analyze()
-        meta = {**_meta(args, seed_seconds), "load_average": load_before}
+        meta = {
+            **_meta(args, seed_seconds),
+            "load_average": load_before,
+            "caseload_seed_seconds": round(caseload_seconds, 2),
+        }
         print(_header(meta))
+        print(
+            f"Caseload: {ACTIVE_PATIENTS:,} active patients with {RESPONSES:,} responses "
+            f"seeded in {caseload_seconds:.1f} s."
+        )
         rows = _measure(args)
     print(_table(rows))
     throughput = scoring.measure()

@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from bench.caseload import ACTIVE_PATIENTS, PHYSICIAN, RESPONSES
 from bench.timing import Send
 from kapcare.accounts.models import User
 from kapcare.measures.services import submit_questionnaire_response
@@ -110,6 +111,7 @@ def pages() -> list[Page]:
     chart = middle_patient().get_absolute_url()
     history = patient_with_history()
     search = {"q": common_family_name()}
+    physician = signed_in(PHYSICIAN)
     return [
         Page("login page (GET)", lambda: anonymous.get("/accounts/login/")),
         Page("login POST (argon2)", login_post(), expect=302, slow=True),
@@ -125,6 +127,22 @@ def pages() -> list[Page]:
         Page(
             f"measures tab ({RESPONSES_ON_CHART} responses)",
             lambda: nurse.get(f"/measures/patients/{history.pk}/"),
+        ),
+        Page(
+            f"caseload, all ({ACTIVE_PATIENTS:,} active, {RESPONSES:,} responses)",
+            lambda: nurse.get("/safety/caseload/", {"scope": "all"}),
+        ),
+        Page(
+            "caseload, all, sorted by PHQ-9",
+            lambda: nurse.get("/safety/caseload/", {"scope": "all", "sort": "phq9"}),
+        ),
+        Page(
+            "caseload, my patients (physician)",
+            lambda: physician.get("/safety/caseload/"),
+        ),
+        Page(
+            "caseload ?page=40",
+            lambda: nurse.get("/safety/caseload/", {"scope": "all", "page": "40"}),
         ),
         Page(
             "submit PHQ-9 (item 9 > 0)",

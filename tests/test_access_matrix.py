@@ -70,6 +70,11 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "safety:risk_flag": ("post", CLINICAL),
     "safety:on_call": ("get", STAFF),
     "safety:caseload": ("get", CLINICAL),
+    "safety:safety_plan": ("get", CLINICAL),
+    "safety:safety_plan_edit": ("get", CLINICAL),
+    "safety:safety_plan_print": ("get", CLINICAL),
+    "portal:safety_plan": ("get", {"patient"}),
+    "portal:safety_plan_print": ("get", {"patient"}),
     "safety:on_call_add": ("post", {"physician", "clinic_admin"}),
     "safety:on_call_remove": ("post", {"physician", "clinic_admin"}),
     "portal:home": ("get", {"patient"}),
@@ -167,6 +172,9 @@ def _url(name: str, world: dict[str, object]) -> str:
         "safety:risk_flag",
         "measures:link_send",
         "measures:assignment_create",
+        "safety:safety_plan",
+        "safety:safety_plan_edit",
+        "safety:safety_plan_print",
     }:
         return reverse(name, args=[other.pk])
     if name == "measures:assignment_stop":

@@ -31,10 +31,11 @@ def _record_chart_read(
     *,
     information: str,
     summary: str,
+    action: str = Action.VIEW,
 ) -> None:
     record_event(
         request=request,
-        action=Action.VIEW,
+        action=action,
         patient=patient,
         information=information,
         object_type="patient",
@@ -56,6 +57,7 @@ def get_patient_for_user(
     *,
     information: str = Information.DEMOGRAPHICS,
     summary: str = "Viewed chart",
+    action: str = Action.VIEW,
 ) -> Patient:
     """Fetch a chart the signed-in user may see, and record that they saw it.
 
@@ -77,18 +79,26 @@ def get_patient_for_user(
         raise refuse(request, f"Role may not view {information}", patient=patient)
     elif patient is None:
         raise Http404("No such chart")
-    _record_chart_read(request, patient, information=information, summary=summary)
+    _record_chart_read(
+        request, patient, information=information, summary=summary, action=action
+    )
     return patient
 
 
 def get_own_chart(
-    request: AuthenticatedHttpRequest, *, information: str, summary: str
+    request: AuthenticatedHttpRequest,
+    *,
+    information: str,
+    summary: str,
+    action: str = Action.VIEW,
 ) -> Patient:
     """The signed-in patient's own chart, for the portal; records the read."""
     patient = Patient.objects.select_related("responsible_physician").get(
         user=request.user
     )
-    _record_chart_read(request, patient, information=information, summary=summary)
+    _record_chart_read(
+        request, patient, information=information, summary=summary, action=action
+    )
     return patient
 
 

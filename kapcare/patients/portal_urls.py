@@ -2,6 +2,7 @@ from django.urls import path
 
 from kapcare.measures import portal_views as measures_portal
 from kapcare.patients import portal_views
+from kapcare.safety import portal_views as safety_portal
 
 app_name = "portal"
 
@@ -9,6 +10,12 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("access-log/", portal_views.access_log, name="access_log"),
     path("progress/", measures_portal.my_progress, name="my_progress"),
+    path("safety-plan/", safety_portal.my_safety_plan, name="safety_plan"),
+    path(
+        "safety-plan/print/",
+        safety_portal.my_safety_plan_print,
+        name="safety_plan_print",
+    ),
     path(
         "questionnaires/<uuid:link_id>/",
         measures_portal.questionnaire_fill,

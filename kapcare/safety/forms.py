@@ -7,7 +7,7 @@ from django.utils import timezone
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.lib.canada import clean_canadian_phone
-from kapcare.safety.models import OnCallShift, SafetyAlert
+from kapcare.safety.models import SAFETY_PLAN_SECTIONS, OnCallShift, SafetyAlert
 
 
 class AcknowledgeForm(forms.Form):
@@ -138,3 +138,34 @@ class CaseloadFilterForm(forms.Form):
         if not self.is_valid():
             return default
         return str(self.cleaned_data.get(name) or default)
+
+
+class SafetyPlanForm(forms.Form):
+    """The Stanley-Brown steps, each free text; at least one step must be filled."""
+
+    based_on = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    written_with_patient = forms.BooleanField(
+        label="Written together with the patient", required=False, initial=True
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, heading, hint in SAFETY_PLAN_SECTIONS:
+            self.fields[name] = forms.CharField(
+                label=heading,
+                help_text=hint,
+                required=False,
+                max_length=4000,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not any(
+            str(cleaned.get(name, "")).strip() for name, _, _ in SAFETY_PLAN_SECTIONS
+        ):
+            raise forms.ValidationError("Write at least one step of the plan.")
+        return cleaned
+
+    def section_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name, _, _ in SAFETY_PLAN_SECTIONS]

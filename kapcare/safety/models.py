@@ -218,3 +218,96 @@ class AlertNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage} {self.channel} for alert {self.alert_id}"
+
+
+SAFETY_PLAN_SECTIONS: tuple[tuple[str, str, str], ...] = (
+    (
+        "warning_signs",
+        "Step 1: Warning signs",
+        "Thoughts, images, moods, situations or behaviours that a crisis may be developing.",
+    ),
+    (
+        "coping_strategies",
+        "Step 2: Internal coping strategies",
+        "Things I can do to take my mind off my problems without contacting another person.",
+    ),
+    (
+        "distractions",
+        "Step 3: People and social settings that provide distraction",
+        "Names and phone numbers, and places I can go.",
+    ),
+    (
+        "people_to_ask",
+        "Step 4: People whom I can ask for help",
+        "Names and phone numbers.",
+    ),
+    (
+        "professionals",
+        "Step 5: Professionals or agencies I can contact during a crisis",
+        "Clinicians, the clinic, crisis lines (9-8-8, call or text) and 9-1-1.",
+    ),
+    (
+        "safe_environment",
+        "Step 6: Making the environment safe",
+        "How I will limit access to means, with whom.",
+    ),
+    (
+        "reasons_for_living",
+        "The one thing that is most important to me and worth living for",
+        "",
+    ),
+)
+
+
+class SafetyPlanVersion(models.Model):
+    """One version of a patient's safety plan; versions are never changed, only added.
+
+    Structure: Stanley B, Brown GK. Safety Planning Intervention: a brief
+    intervention to mitigate suicide risk. Cogn Behav Pract 2012;19(2):256-264
+    (six steps plus the reason for living). Not in /work/shared/clinical/.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="safety_plans"
+    )
+    version = models.PositiveIntegerField()
+    warning_signs = models.TextField(blank=True)
+    coping_strategies = models.TextField(blank=True)
+    distractions = models.TextField(blank=True)
+    people_to_ask = models.TextField(blank=True)
+    professionals = models.TextField(blank=True)
+    safe_environment = models.TextField(blank=True)
+    reasons_for_living = models.TextField(blank=True)
+    written_with_patient = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "version"], name="safety_plan_one_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Safety plan v{self.version} for {self.patient_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("A saved safety plan version is never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("Safety plan versions are never deleted.")
+
+    @property
+    def sections(self) -> list[tuple[str, str, str]]:
+        """(heading, hint, text) for each step, in order."""
+        return [
+            (heading, hint, str(getattr(self, name)))
+            for name, heading, hint in SAFETY_PLAN_SECTIONS
+        ]

@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import staff_permission_required
-from kapcare.audit.services import Information
+from kapcare.audit.services import Action, Information
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import get_patient_for_user, record_patients_listed
+from kapcare.patients.models import Patient
 from kapcare.safety import services
 from kapcare.safety.caseload import caseload_queryset, caseload_rows
 from kapcare.safety.deadlines import ON_CALL
@@ -20,8 +21,15 @@ from kapcare.safety.forms import (
     OnCallShiftForm,
     ResolveForm,
     RiskFlagForm,
+    SafetyPlanForm,
 )
-from kapcare.safety.models import OnCallShift, SafetyAlert
+from kapcare.safety.models import OnCallShift, SafetyAlert, SafetyPlanVersion
+from kapcare.safety.plans import (
+    SECTION_NAMES,
+    StalePlanError,
+    current_plan,
+    save_safety_plan,
+)
 from kapcare.website.models import get_clinic_profile
 
 CLINICAL = "patients.view_clinical_record"
@@ -222,3 +230,81 @@ def _has_own_patients(user: object) -> bool:
     return Patient.objects.filter(
         Q(responsible_physician=user) | Q(responsible_therapist=user)
     ).exists()
+
+
+def _plan_context(patient: Patient, version: str | None) -> dict[str, object]:
+    versions = list(
+        SafetyPlanVersion.objects.filter(patient=patient)
+        .select_related("created_by")
+        .order_by("-version")
+    )
+    chosen = versions[0] if versions else None
+    if version and version.isdigit():
+        chosen = next((v for v in versions if v.version == int(version)), chosen)
+    return {"patient": patient, "plan": chosen, "versions": versions}
+
+
+@staff_permission_required(CLINICAL)
+def safety_plan(request: AuthenticatedHttpRequest, patient_id: str) -> HttpResponse:
+    patient = get_patient_for_user(
+        request, patient_id, information=Information.CLINICAL,
+        summary="Viewed the safety plan",
+    )  # fmt: skip
+    context = {**_plan_context(patient, request.GET.get("version")), "tab": "plan"}
+    return render(request, "safety/safety_plan.html", context)
+
+
+@staff_permission_required(CLINICAL)
+def safety_plan_edit(
+    request: AuthenticatedHttpRequest, patient_id: str
+) -> HttpResponse:
+    """Write the next version, starting from the current one."""
+    patient = get_patient_for_user(
+        request, patient_id, information=Information.CLINICAL,
+        summary="Opened the safety plan to revise it",
+    )  # fmt: skip
+    latest = current_plan(patient)
+    if request.method == "POST":
+        form = SafetyPlanForm(request.POST)
+        if form.is_valid():
+            try:
+                plan = save_safety_plan(
+                    request=request, patient=patient, texts=form.cleaned_data,
+                    written_with_patient=form.cleaned_data["written_with_patient"],
+                    based_on=form.cleaned_data["based_on"], by=request.user,
+                )  # fmt: skip
+            except StalePlanError as exc:
+                data = request.POST.copy()
+                data["based_on"] = str(latest.version if latest else 0)
+                form = SafetyPlanForm(data)
+                form.is_valid()
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"Safety plan version {plan.version} saved.")
+                return redirect("safety:safety_plan", patient_id=patient.pk)
+    else:
+        initial: dict[str, object] = {"based_on": latest.version if latest else 0}
+        if latest is not None:
+            initial |= {name: getattr(latest, name) for name in SECTION_NAMES}
+        else:
+            clinic = get_clinic_profile()
+            initial["professionals"] = (
+                "Suicide Crisis Helpline: call or text 9-8-8 (any time)\n"
+                "Emergency: 9-1-1\n"
+                f"{clinic.name}: {clinic.phone_display or 'clinic phone'}"
+            )
+        form = SafetyPlanForm(initial=initial)
+    context = {"patient": patient, "tab": "plan", "form": form, "latest": latest}
+    return render(request, "safety/safety_plan_form.html", context)
+
+
+@staff_permission_required(CLINICAL)
+def safety_plan_print(
+    request: AuthenticatedHttpRequest, patient_id: str
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request, patient_id, information=Information.CLINICAL,
+        summary="Opened the safety plan to print it", action=Action.PRINT,
+    )  # fmt: skip
+    context = _plan_context(patient, request.GET.get("version"))
+    return render(request, "safety/safety_plan_print.html", context)
