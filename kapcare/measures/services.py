@@ -358,7 +358,9 @@ def send_due_questionnaires(*, today: date | None = None) -> int:
         .exclude(patient__status=Patient.Status.DISCHARGED)
         .select_related("patient")
     )
-    for assignment in live.iterator(chunk_size=500):
+    # A list, not iterator(): the loop writes, and SQLite gives a running read no
+    # isolation from writes on the same connection (Django docs, QuerySet.iterator).
+    for assignment in list(live):
         if send_due_for_assignment(assignment, today=today) is not None:
             sent += 1
     return sent
@@ -514,7 +516,7 @@ def alert_abandoned_drafts(*, now: datetime | None = None) -> int:
         draft_saved_at__lt=now - settings.DRAFT_ALERT_AFTER,
     ).select_related("patient")
     count = 0
-    for link in idle.iterator(chunk_size=200):
+    for link in list(idle):
         answers = _answers_list(link, link.draft_answers)
         with transaction.atomic():
             before = len(_draft_alert_reasons(link))

@@ -217,7 +217,7 @@ def escalate_overdue_alerts(*, now: dt.datetime | None = None) -> int:
         .values_list("alert_id", "stage")
         .distinct()
     )
-    for alert in open_alerts.iterator(chunk_size=200):
+    for alert in list(open_alerts):
         for stage, due_at in due_times(alert, clinic).items():
             if due_at > now or (alert.pk, stage) in done:
                 continue

@@ -57,6 +57,7 @@ def test_a_patient_answers_by_link_on_a_phone(
     # Crisis resources appear as soon as item 9 is answered, before sending.
     early = patient_page.locator("#crisis-now").get_by_role("alert")
     expect(early).to_contain_text("9-8-8")
+    expect(patient_page.get_by_role("status")).to_contain_text("9 of 10 answered")
     patient_page.get_by_role("button", name="Send my answers").click()
     crisis = patient_page.get_by_role("alert")
     expect(crisis).to_contain_text("9-8-8")

@@ -84,6 +84,7 @@ def test_a_patients_item_nine_reaches_the_physician_who_clears_it(
     for index in range(8):
         questions.nth(index).get_by_role("radio", name="Not at all").check()
     questions.nth(8).get_by_role("radio", name="More than half the days").check()
+    expect(mine.get_by_role("status")).to_contain_text("9 of 10 answered")
     mine.get_by_role("button", name="Send my answers").click()
     crisis = mine.get_by_role("alert").filter(has_text="help is available now")
     expect(crisis).to_contain_text("9-8-8")

@@ -28,7 +28,9 @@ def test_it_makes_a_clinic_with_every_role_and_status(
         for n in Patient.objects.values_list("health_number", flat=True)
     )
     assert User.objects.get(email="patient@demo.kapcare.test").patient is not None
-    assert verify_audit_chain() == (41, None)  # 40 charts + the portal link
+    checked, broken = verify_audit_chain()
+    assert broken is None
+    assert checked > 41  # 40 charts, the portal link, then the demo measures' events
 
 
 def test_a_second_run_adds_nothing_twice() -> None:
@@ -49,3 +51,21 @@ def test_it_refuses_production(settings: Settings) -> None:
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="production"):
         call_command("seed_demo", "--patients", "1")
+
+
+def test_the_demo_clinic_has_living_measures_once(db: None) -> None:
+    from kapcare.measures.demo import seed_demo_measures
+    from kapcare.measures.models import MeasureSummary, QuestionnaireResponse
+    from kapcare.patients.demo import seed_demo
+    from kapcare.safety.models import OnCallShift, SafetyAlert, SafetyPlanVersion
+
+    seed_demo(patients=60)
+    stored = seed_demo_measures()
+    assert stored == QuestionnaireResponse.objects.count() > 0
+    assert MeasureSummary.objects.filter(instrument="phq9").count() == stored // 20
+    assert SafetyAlert.objects.filter(trigger="relapse").exists()
+    assert SafetyAlert.objects.filter(reason__contains="suicidal thoughts").exists()
+    assert SafetyPlanVersion.objects.filter(patient__user__isnull=False).exists()
+    assert OnCallShift.objects.count() == 1
+    assert seed_demo_measures() == 0
+    assert OnCallShift.objects.count() == 1

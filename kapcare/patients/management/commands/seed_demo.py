@@ -4,6 +4,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from kapcare.measures.demo import seed_demo_measures
 from kapcare.patients.demo import seed_demo
 
 
@@ -25,9 +26,11 @@ class Command(BaseCommand):
             raise CommandError("--patients must be 0 or more.")
         started = time.perf_counter()
         logins, created = seed_demo(patients=options["patients"])
+        responses = seed_demo_measures()
         elapsed = time.perf_counter() - started
         self.stdout.write(
-            f"Demo clinic ready: {created} new patients in {elapsed:.1f} s."
+            f"Demo clinic ready: {created} new patients and {responses} new "
+            f"questionnaire responses in {elapsed:.1f} s."
         )
         if options["quiet"]:
             return
