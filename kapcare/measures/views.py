@@ -364,6 +364,8 @@ def fill_questionnaire(
     instrument = _instrument(link.instrument)
     context: dict[str, object] = {
         "instrument": instrument, "link": link, "save_url": save_url,
+        # Crisis resources appear right under the question that calls for them.
+        "crisis_after": instrument.suicidality_item or 1,
     }  # fmt: skip
     if request.method != "POST":
         initial = {f"item_{k}": str(v) for k, v in link.draft_answers.items()}
