@@ -469,6 +469,22 @@ def endorses_suicidality(instrument: str, answers: Sequence[int | None]) -> bool
     return "suicidal_ideation" in score(instrument, answers).flags
 
 
+def _locked_usable_link(link: QuestionnaireLink) -> QuestionnaireLink:
+    """The link, row-locked for this transaction, or LinkUnusableError. Two tabs
+    writing one link at once: the lock (IMMEDIATE on SQLite) lets one through and
+    the other finds the link used."""
+    locked = (
+        QuestionnaireLink.objects.select_for_update()
+        .select_related("patient")
+        .get(pk=link.pk)
+    )
+    if not locked.is_usable():
+        raise LinkUnusableError(
+            "This questionnaire link was already used or has expired."
+        )
+    return locked
+
+
 def save_questionnaire_draft(
     *, request: HttpRequest | None, link: QuestionnaireLink, by_item: Mapping[str, int]
 ) -> list[int | None]:
@@ -478,15 +494,7 @@ def save_questionnaire_draft(
     transaction, not only when the form is sent. Bad values raise ScoringError.
     """
     with transaction.atomic():
-        link = (
-            QuestionnaireLink.objects.select_for_update()
-            .select_related("patient")
-            .get(pk=link.pk)
-        )
-        if not link.is_usable():
-            raise LinkUnusableError(
-                "This questionnaire link was already used or has expired."
-            )
+        link = _locked_usable_link(link)
         answers = _answers_list(link, by_item)
         score(link.instrument, answers)
         link.draft_answers = dict(by_item)
@@ -534,17 +542,7 @@ def complete_questionnaire_link(
 ) -> QuestionnaireResponse:
     """Store the patient's answers once; the link is spent in the same transaction."""
     with transaction.atomic():
-        # Two tabs submitting one link at once: the row lock (IMMEDIATE on SQLite)
-        # lets one through; the other finds the link used.
-        link = (
-            QuestionnaireLink.objects.select_for_update()
-            .select_related("patient")
-            .get(pk=link.pk)
-        )
-        if not link.is_usable():
-            raise LinkUnusableError(
-                "This questionnaire link was already used or has expired."
-            )
+        link = _locked_usable_link(link)
         response, _ = submit_questionnaire_response(
             request=request,
             patient=link.patient,

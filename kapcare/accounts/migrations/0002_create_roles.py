@@ -29,6 +29,11 @@ ROLES = {
 
 
 def create_roles(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    apply_roles(apps, ROLES)
+
+
+def apply_roles(apps: Apps, roles: dict[str, list[str]]) -> None:
+    """Give each role group exactly `roles[name]` (later migrations reuse this)."""
     # Permissions are normally created after all migrations (post_migrate); make them now.
     for app_config in apps.get_app_configs():
         app_config.models_module = True  # type: ignore[assignment]  # create_permissions only tests truthiness
@@ -36,7 +41,7 @@ def create_roles(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
         app_config.models_module = None
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for name, perms in ROLES.items():
+    for name, perms in roles.items():
         group, _ = Group.objects.get_or_create(name=name)
         wanted = []
         for perm in perms:

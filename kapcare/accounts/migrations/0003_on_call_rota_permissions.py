@@ -4,8 +4,9 @@ A frozen copy of kapcare.accounts.roles.ROLE_PERMISSIONS as of this migration;
 tests/accounts/test_roles.py checks that the newest copy agrees with the code.
 """
 
+import importlib
+
 from django.apps.registry import Apps
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
@@ -29,19 +30,9 @@ ROLES = {
 
 
 def create_roles(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True  # type: ignore[assignment]  # create_permissions only tests truthiness
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, perms in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        wanted = []
-        for perm in perms:
-            app_label, codename = perm.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-        group.permissions.set(wanted)
+    importlib.import_module("kapcare.accounts.migrations.0002_create_roles").apply_roles(
+        apps, ROLES
+    )
 
 
 class Migration(migrations.Migration):
