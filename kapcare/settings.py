@@ -193,8 +193,6 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 STAFF_IDLE_TIMEOUT = timedelta(minutes=envint("STAFF_IDLE_TIMEOUT_MINUTES", 15))
 PORTAL_INVITATION_LIFETIME = timedelta(days=envint("PORTAL_INVITATION_DAYS", 7))
 QUESTIONNAIRE_LINK_LIFETIME = timedelta(hours=envint("QUESTIONNAIRE_LINK_HOURS", 72))
-# An unsent draft with a suicidality "yes" raises its alert after this idle time.
-DRAFT_ALERT_AFTER = timedelta(minutes=envint("DRAFT_ALERT_MINUTES", 30))
 
 # django-axes: lock a username from one IP, with a cool-off (security-reliability.md §2b).
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
@@ -264,6 +262,8 @@ TASKS = {
 CLOCK_INTERVAL = timedelta(seconds=envint("CLOCK_INTERVAL_SECONDS", 60))
 STALE_TASK_AFTER = timedelta(minutes=envint("STALE_TASK_MINUTES", 10))
 
+# A hung mail server must not stall the clinic clock (escalations).
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # Keys the audit log's hash chain (HMAC-SHA-256), so someone who can write to the
 # database but not read the app's secrets cannot rebuild the chain after an edit.

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from kapcare.measures.services import alert_abandoned_drafts, send_due_questionnaires
+from kapcare.measures.services import send_due_questionnaires
 from kapcare.safety.escalation import escalate_overdue_alerts
 
 logger = logging.getLogger(__name__)
@@ -27,7 +27,6 @@ def _jobs() -> dict[str, Callable[[], int]]:
     return {
         "escalations_sent": lambda: escalate_overdue_alerts(),
         "questionnaires_sent": lambda: send_due_questionnaires(),
-        "draft_alerts_raised": lambda: alert_abandoned_drafts(),
     }
 
 

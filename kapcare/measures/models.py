@@ -208,6 +208,7 @@ class QuestionnaireLink(models.Model):
         default=dict, blank=True, help_text="Item number -> value, saved as they go."
     )
     draft_saved_at = models.DateTimeField(null=True, blank=True)
+    delivery_error = models.CharField(max_length=200, blank=True)
     response = models.OneToOneField(
         QuestionnaireResponse,
         null=True,

@@ -81,10 +81,20 @@ def parse_answers(code: str, raw: Sequence[str]) -> list[int | None]:
     return answers
 
 
-def score(code: str, answers: Answers) -> Score:
-    """Score one response; raise ScoringError naming the item on invalid input."""
+def score(code: str, answers: Answers, *, keep_contradictions: bool = False) -> Score:
+    """Score one response; raise ScoringError naming the item on invalid input.
+
+    `keep_contradictions` is for answers a person actually gave (forms), never for
+    checking a scoring rule: a C-SSRS answer to a question its skip logic would not
+    have asked is kept and flagged `contradictory_answers` instead of refused, so a
+    "yes" is never lost (see `_score_cssrs_screener`).
+    """
     instrument = get_instrument(code)
     _validate(instrument, answers)
+    if code == "cssrs_screener":
+        return _score_cssrs_screener(
+            instrument, answers, keep_contradictions=keep_contradictions
+        )
     return _SCORERS[code](instrument, answers)
 
 
@@ -259,7 +269,9 @@ def _score_madrs(instrument: Instrument, answers: Answers) -> Score:
     )
 
 
-def _score_cssrs_screener(instrument: Instrument, answers: Answers) -> Score:
+def _score_cssrs_screener(
+    instrument: Instrument, answers: Answers, *, keep_contradictions: bool = False
+) -> Score:
     """C-SSRS screener risk level from the screen version's skip logic.
 
     Skip logic [V]: ask 1 and 2; if 2 is yes ask 3, 4, 5 and 6; if 2 is no go
@@ -271,29 +283,37 @@ def _score_cssrs_screener(instrument: Instrument, answers: Answers) -> Score:
     A not-asked question must be left unanswered (a contradictory answer is
     refused). When an asked question is unanswered the screen is incomplete and
     the risk is None, unless an answered question already makes it high.
+
+    With `keep_contradictions` (Kapcare policy for answers people gave, not a
+    published rule), a not-asked answer is kept: the screen is incomplete, flagged
+    `contradictory_answers`, and a yes to 4 or 5 (or recent behaviour) still makes
+    the risk high.
     """
     q1, q2, q3, q4, q5, q6, recent = answers
+    contradictions = []
     if q2 == 0:
         for number, value in ((3, q3), (4, q4), (5, q5)):
             if value is not None:
-                raise ScoringError(
+                contradictions.append(
                     f"{instrument.name} question {number}: not asked when question "
                     "2 is no (0); use -."
                 )
     if q6 != 1 and recent is not None:
-        raise ScoringError(
+        contradictions.append(
             f"{instrument.name} question 6 (within the past 3 months): asked only "
             "when question 6 is yes (1); use -."
         )
+    if contradictions and not keep_contradictions:
+        raise ScoringError(contradictions[0])
     asked = [q1, q2, q6]
     if q2 != 0:
         asked += [q3, q4, q5]
     if q6 == 1:
         asked.append(recent)
-    complete = None not in asked
+    complete = None not in asked and not contradictions
 
     risk: Risk | None
-    if q4 == 1 or q5 == 1 or (q6 == 1 and recent == 1):
+    if q4 == 1 or q5 == 1 or (recent == 1 and (q6 == 1 or contradictions)):
         risk = "high"
     elif not complete:
         risk = None
@@ -303,7 +323,8 @@ def _score_cssrs_screener(instrument: Instrument, answers: Answers) -> Score:
         risk = "low"
     else:
         risk = "none"
-    return Score(instrument.code, None, None, risk=risk, complete=complete)
+    flags = ("contradictory_answers",) if contradictions else ()
+    return Score(instrument.code, None, None, flags=flags, risk=risk, complete=complete)
 
 
 _SCORERS: dict[str, Callable[[Instrument, Answers], Score]] = {

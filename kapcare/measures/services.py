@@ -1,6 +1,7 @@
 """Storing questionnaire responses: score, response, safety alerts and audit in one transaction."""
 
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
-from kapcare.lib.sms import send_sms_on_commit
+from kapcare.lib.sms import SmsError, send_sms
 from kapcare.lib.tokens import new_link_token, token_hash
 from kapcare.measures.models import (
     Channel,
@@ -32,7 +33,7 @@ from kapcare.patients.models import Patient
 from kapcare.safety.levels import alerts_for_score
 from kapcare.safety.models import SafetyAlert
 from kapcare.safety.services import raise_safety_alert
-from kapcare.website.mail import send_clinic_email_on_commit
+from kapcare.website.mail import clinic_email
 from kapcare.website.models import get_clinic_profile
 
 
@@ -69,17 +70,19 @@ def submit_questionnaire_response(
     submission_key: str,
     entered_by: User | None = None,
     authored_at: datetime | None = None,
-    already_raised: frozenset[str] = frozenset(),
+    covered_by: Sequence[SafetyAlert] = (),
 ) -> tuple[QuestionnaireResponse, bool]:
     """Score and store a response; raise its safety alerts in the same transaction.
 
     Returns (response, created). A repeated submit with the same key returns the
     first response and raises nothing new. Bad answers raise ScoringError before
-    anything is written. `already_raised` holds reasons of alerts this form's draft
-    already raised, so the final submit does not raise them twice.
+    anything is written. `covered_by` holds this form's draft alerts that are
+    still open: a rule at the same or a lower level is not raised again (a
+    clinician is already asked to act); a higher level, or any rule once the draft
+    alert was acknowledged or resolved, raises a new alert.
     """
     definition = get_instrument(instrument)
-    result = score(instrument, answers)
+    result = score(instrument, answers, keep_contradictions=True)
     existing = QuestionnaireResponse.objects.filter(
         submission_key=submission_key
     ).first()
@@ -110,8 +113,16 @@ def submit_questionnaire_response(
                 answers=answers,
                 is_cssrs=instrument == "cssrs_screener",
             )
+            covered = min(
+                (
+                    SafetyAlert.LEVEL_RANKS[SafetyAlert.Level(a.level)]
+                    for a in covered_by
+                ),
+                default=None,
+            )
             for rule in rules:
-                if rule.reason in already_raised:
+                rank = SafetyAlert.LEVEL_RANKS[SafetyAlert.Level(rule.level)]
+                if covered is not None and rank >= covered:
                     continue
                 raise_safety_alert(
                     request=request,
@@ -223,14 +234,14 @@ def send_questionnaire_link(
         if channel == Channel.SMS:
             clinic = get_clinic_profile()
             until = timezone.localtime(link.expires_at)
-            send_sms_on_commit(
-                address,
+            body = (
                 f"{clinic.name}: please fill in a short questionnaire: {url} "
                 f"(works once, until {until:%Y-%m-%d %H:%M}). "
-                "In crisis call or text 9-8-8, or 9-1-1.",
+                "In crisis call or text 9-8-8, or 9-1-1."
             )
+            send: Callable[[], None] = lambda: send_sms(address, body)  # noqa: E731
         else:
-            send_clinic_email_on_commit(
+            send = clinic_email(
                 "measures/email/questionnaire_link",
                 {
                     "patient": patient,
@@ -240,7 +251,45 @@ def send_questionnaire_link(
                 },
                 address,
             )
+        link_id = link.pk
+        transaction.on_commit(lambda: _deliver_link(link_id, send))
     return link
+
+
+def _deliver_link(link_id: uuid.UUID, send: Callable[[], None]) -> None:
+    """Send after commit; a failure is recorded, never lost silently. A scheduled
+    link is dropped so the next beat tries again (nobody holds its token); a
+    manual one is closed and its error kept for the page that sent it."""
+    try:
+        send()
+    except (OSError, SmsError) as exc:
+        error = str(exc)[:170]
+        link = (
+            QuestionnaireLink.objects.select_related("assignment", "patient")
+            .filter(pk=link_id)
+            .first()
+        )
+        if link is None:
+            return
+        with transaction.atomic():
+            if link.assignment is not None:
+                link.delete()
+                QuestionnaireAssignment.objects.filter(pk=link.assignment.pk).update(
+                    problem=f"Could not send ({error}); trying again."
+                )
+            else:
+                link.expires_at = timezone.now()
+                link.delivery_error = error
+                link.save(update_fields=["expires_at", "delivery_error"])
+            record_event(
+                request=None,
+                action=Action.UPDATE,
+                patient=link.patient,
+                information=Information.CLINICAL,
+                object_type="questionnaire_link",
+                object_id=link_id,
+                summary=f"{link.instrument_name} link not delivered: {error}",
+            )
 
 
 def assign_questionnaire(
@@ -336,6 +385,9 @@ def send_due_for_assignment(
         return None
     except IntegrityError:
         return None  # another worker sent this occurrence a moment ago
+
+    if not QuestionnaireLink.objects.filter(pk=link.pk).exists():
+        return None  # not delivered; dropped for the next beat
     if assignment.problem:
         QuestionnaireAssignment.objects.filter(pk=assignment.pk).update(problem="")
     return link
@@ -409,7 +461,19 @@ def _answers_list(
     return [by_item.get(str(item.number)) for item in definition.items]
 
 
+def _open_draft_alerts(link: QuestionnaireLink) -> list[SafetyAlert]:
+    return list(
+        SafetyAlert.objects.filter(
+            source_type="questionnaire_link",
+            source_id=str(link.pk),
+            state=SafetyAlert.State.OPEN,
+        )
+    )
+
+
 def _draft_alert_reasons(link: QuestionnaireLink) -> frozenset[str]:
+    """Reasons already raised from this link's draft, in any state (the unique
+    constraint allows each once per link)."""
     return frozenset(
         SafetyAlert.objects.filter(
             source_type="questionnaire_link", source_id=str(link.pk)
@@ -418,32 +482,25 @@ def _draft_alert_reasons(link: QuestionnaireLink) -> frozenset[str]:
 
 
 def _raise_draft_alerts(
-    request: HttpRequest | None,
-    link: QuestionnaireLink,
-    answers: list[int | None],
-    *,
-    abandoned: bool,
+    request: HttpRequest | None, link: QuestionnaireLink, answers: list[int | None]
 ) -> None:
+    """Alert on what a draft already says: endorsed suicidal thoughts, or any C-SSRS
+    yes (as an incomplete screen). Blank items are not alerted on in a draft: the
+    patient may not have reached them yet."""
     definition = get_instrument(link.instrument)
-    result = score(link.instrument, answers)
-    if abandoned:
-        flags = [f for f in result.flags if not f.endswith("_missing")]
-        risk = result.risk
-    else:
-        flags = [f for f in result.flags if f == "suicidal_ideation"]
-        risk = None
+    result = score(link.instrument, answers, keep_contradictions=True)
+    flags = [f for f in result.flags if not f.endswith("_missing")]
     rules = alerts_for_score(
         definition.name,
         flags,
-        risk,
+        result.risk,
         answers=answers,
-        is_cssrs=abandoned and link.instrument == "cssrs_screener",
+        is_cssrs=link.instrument == "cssrs_screener",
     )
     raised = _draft_alert_reasons(link)
     for rule in rules:
         if rule.reason in raised:
             continue
-        state = "left unsent" if abandoned else "not yet sent"
         raise_safety_alert(
             request=request,
             patient=link.patient,
@@ -456,8 +513,8 @@ def _raise_draft_alerts(
                 "instrument": link.instrument,
                 "answers": answers,
                 "flags": flags,
-                "risk": risk,
-                "draft": state,
+                "risk": result.risk,
+                "draft": "not yet sent",
             },
         )
 
@@ -466,7 +523,10 @@ def endorses_suicidality(instrument: str, answers: Sequence[int | None]) -> bool
     """Whether the answers so far call for crisis resources on screen at once."""
     if instrument == "cssrs_screener":
         return 1 in list(answers)[:6]
-    return "suicidal_ideation" in score(instrument, answers).flags
+    return (
+        "suicidal_ideation"
+        in score(instrument, answers, keep_contradictions=True).flags
+    )
 
 
 def _locked_usable_link(link: QuestionnaireLink) -> QuestionnaireLink:
@@ -496,11 +556,11 @@ def save_questionnaire_draft(
     with transaction.atomic():
         link = _locked_usable_link(link)
         answers = _answers_list(link, by_item)
-        score(link.instrument, answers)
+        score(link.instrument, answers, keep_contradictions=True)
         link.draft_answers = dict(by_item)
         link.draft_saved_at = timezone.now()
         link.save(update_fields=["draft_answers", "draft_saved_at"])
-        _raise_draft_alerts(request, link, answers, abandoned=False)
+        _raise_draft_alerts(request, link, answers)
         answered = sum(v is not None for v in answers)
         record_event(
             request=request,
@@ -512,25 +572,6 @@ def save_questionnaire_draft(
             summary=f"Saved draft answers ({answered} of {len(answers)})",
         )
     return answers
-
-
-def alert_abandoned_drafts(*, now: datetime | None = None) -> int:
-    """Raise the alerts an unsent draft calls for once it has been left alone for
-    DRAFT_ALERT_AFTER (or its link expired): a C-SSRS yes must not wait for a
-    submit that never comes. Idempotent: each reason is raised once per link."""
-    now = now or timezone.now()
-    idle = QuestionnaireLink.objects.filter(
-        used_at__isnull=True,
-        draft_saved_at__lt=now - settings.DRAFT_ALERT_AFTER,
-    ).select_related("patient")
-    count = 0
-    for link in list(idle):
-        answers = _answers_list(link, link.draft_answers)
-        with transaction.atomic():
-            before = len(_draft_alert_reasons(link))
-            _raise_draft_alerts(None, link, answers, abandoned=True)
-            count += len(_draft_alert_reasons(link)) - before
-    return count
 
 
 def complete_questionnaire_link(
@@ -550,7 +591,7 @@ def complete_questionnaire_link(
             answers=answers,
             source=source,
             submission_key=f"link-{link.pk}",
-            already_raised=_draft_alert_reasons(link),
+            covered_by=_open_draft_alerts(link),
         )
         link.used_at = timezone.now()
         link.response = response

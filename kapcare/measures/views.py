@@ -332,6 +332,15 @@ def link_send(request: AuthenticatedHttpRequest, patient_id: str) -> HttpRespons
         except ValueError as exc:
             messages.error(request, str(exc))
         else:
+            link.refresh_from_db()
+            if link.delivery_error:
+                messages.error(
+                    request,
+                    f"The questionnaire could not be sent ({link.delivery_error}). "
+                    "Nothing reached the patient; try again, or check the mail or "
+                    "text message settings.",
+                )
+                return redirect("measures:patient_measures", patient_id=patient.pk)
             until = timezone.localtime(link.expires_at)
             how = "texted" if link.channel == Channel.SMS else "emailed"
             messages.success(

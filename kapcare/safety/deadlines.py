@@ -52,8 +52,15 @@ def escalation_times(
 ) -> dict[str, dt.datetime]:
     """{stage: when it is due} for an alert raised at `raised_at` (clinic-local, aware)."""
     if level == "high":
+        # Elapsed time, so in UTC: wall-clock arithmetic would be an hour off on
+        # the nights the clocks change.
         period = dt.timedelta(minutes=policy.high_minutes)
-        return {ON_CALL: raised_at + period, ADMIN: raised_at + 2 * period}
+        start = raised_at.astimezone(dt.UTC)
+        zone = raised_at.tzinfo
+        return {
+            ON_CALL: (start + period).astimezone(zone),
+            ADMIN: (start + 2 * period).astimezone(zone),
+        }
     first = add_business_days(raised_at, policy.moderate_business_days, holidays)
     return {
         ON_CALL: first,

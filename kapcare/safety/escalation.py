@@ -10,6 +10,7 @@ is recorded in the audit log. Messages name no patient: the link opens the queue
 
 import datetime as dt
 import logging
+import uuid
 import zoneinfo
 from functools import cache
 
@@ -24,7 +25,7 @@ from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.sms import SmsError, send_sms
-from kapcare.safety.deadlines import ON_CALL, DeadlinePolicy, escalation_times
+from kapcare.safety.deadlines import ADMIN, ON_CALL, DeadlinePolicy, escalation_times
 from kapcare.safety.models import AlertNotification, OnCallShift, SafetyAlert
 from kapcare.website.mail import clinic_sender
 from kapcare.website.models import ClinicProfile, get_clinic_profile
@@ -88,7 +89,8 @@ def _plan(
     """The messages a stage calls for, not yet saved."""
     rows = []
     if stage == ON_CALL:
-        for shift in on_call_at(due_at):
+        # Whoever is on call now: after a worker outage the shift at due_at may be over.
+        for shift in on_call_at(max(due_at, timezone.now())):
             rows.append(
                 AlertNotification(
                     alert=alert,
@@ -217,14 +219,20 @@ def escalate_overdue_alerts(*, now: dt.datetime | None = None) -> int:
         .values_list("alert_id", "stage")
         .distinct()
     )
+    nobody = set(
+        AlertNotification.objects.filter(
+            alert__state=SafetyAlert.State.OPEN,
+            stage=ON_CALL,
+            status=AlertNotification.Status.NO_RECIPIENT,
+        ).values_list("alert_id", flat=True)
+    )
     for alert in list(open_alerts):
-        for stage, due_at in due_times(alert, clinic).items():
-            if due_at > now or (alert.pk, stage) in done:
-                continue
-            for row in _record(alert, _plan(alert, stage, due_at)):
-                if row.channel != AlertNotification.Channel.NONE:
-                    _deliver(row)
-                    sent += row.status == AlertNotification.Status.SENT
+        try:
+            sent += _escalate(
+                alert, due_times(alert, clinic), done, now, alert.pk in nobody
+            )
+        except Exception:
+            logger.exception("Escalating alert %s failed", alert.pk)
     retry = AlertNotification.objects.filter(
         status__in=[AlertNotification.Status.PENDING, AlertNotification.Status.FAILED],
         attempts__lt=MAX_ATTEMPTS,
@@ -232,6 +240,34 @@ def escalate_overdue_alerts(*, now: dt.datetime | None = None) -> int:
         created_at__lt=now - dt.timedelta(minutes=1),
     ).select_related("alert", "alert__patient")
     for row in retry:
-        _deliver(row)
+        try:
+            _deliver(row)
+        except Exception:
+            logger.exception("Retrying escalation %s failed", row.pk)
+            continue
         sent += row.status == AlertNotification.Status.SENT
+    return sent
+
+
+def _escalate(
+    alert: SafetyAlert,
+    due: dict[str, dt.datetime],
+    done: set[tuple[uuid.UUID, str]],
+    now: dt.datetime,
+    nobody_on_call: bool,
+) -> int:
+    """Run every stage of one alert that is due. Nobody on call sends the admin
+    stage at once rather than at its own time."""
+    sent = 0
+    for stage in (ON_CALL, ADMIN):
+        if (alert.pk, stage) in done:
+            continue
+        if due[stage] > now and not (stage == ADMIN and nobody_on_call):
+            continue
+        for row in _record(alert, _plan(alert, stage, min(due[stage], now))):
+            if row.channel == AlertNotification.Channel.NONE:
+                nobody_on_call = stage == ON_CALL
+                continue
+            _deliver(row)
+            sent += row.status == AlertNotification.Status.SENT
     return sent

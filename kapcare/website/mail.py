@@ -1,5 +1,6 @@
 """Emails in the clinic's name (subject/body templates, sent once the transaction commits)."""
 
+from collections.abc import Callable
 from email.utils import formataddr, parseaddr
 from typing import Any
 
@@ -18,13 +19,22 @@ def clinic_sender() -> str:
     )
 
 
-def send_clinic_email_on_commit(
-    template: str, context: dict[str, Any], to: str
-) -> None:
-    """Render `<template>_subject.txt` and `<template>_body.txt`; send after commit,
-    so a rolled-back change never emails anyone."""
+def clinic_email(template: str, context: dict[str, Any], to: str) -> Callable[[], None]:
+    """Render `<template>_subject.txt` and `<template>_body.txt` now; the returned
+    function sends them (raising OSError, e.g. SMTPException, if it cannot)."""
     context = {"clinic": get_clinic_profile(), "site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"{template}_subject.txt", context).split())
     body = render_to_string(f"{template}_body.txt", context)
     sender = clinic_sender()
-    transaction.on_commit(lambda: send_mail(subject, body, sender, [to]))
+
+    def send() -> None:
+        send_mail(subject, body, sender, [to])
+
+    return send
+
+
+def send_clinic_email_on_commit(
+    template: str, context: dict[str, Any], to: str
+) -> None:
+    """Send after commit, so a rolled-back change never emails anyone."""
+    transaction.on_commit(clinic_email(template, context, to))

@@ -250,3 +250,58 @@ def test_the_schedule_list_costs_the_same_queries_however_many_links(
         page = client.get(reverse("measures:patient_measures", args=[patient_a.pk]))
     assert page.content.decode().count('<th scope="row">GAD-7</th>') == 3
     assert assignment.description in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_that_fails_is_retried_on_the_next_beat(
+    nurse: User, patient_a: Patient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real commits, as in the clinic clock: the message goes right after commit."""
+    import smtplib
+
+    from kapcare.website import mail as clinic_mail
+
+    assignment = QuestionnaireAssignment.objects.create(
+        patient=patient_a, instrument="gad7", repeat="weekly",
+        starts_on=timezone.localdate(), assigned_by=nurse,
+    )  # fmt: skip
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(clinic_mail, "send_mail", down)
+    assert send_due_questionnaires() == 0
+    assert not QuestionnaireLink.objects.exists()  # nobody could use it
+    assignment.refresh_from_db()
+    assert assignment.problem.startswith("Could not send (Connection unexpectedly")
+    assert AuditEvent.objects.filter(
+        patient=patient_a, summary__startswith="GAD-7 link not delivered"
+    ).exists()
+    monkeypatch.undo()
+    assert send_due_questionnaires() == 1
+    assert len(mail.outbox) == 1
+    assignment.refresh_from_db()
+    assert assignment.problem == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_manual_send_that_fails_says_so(
+    client_for: ClientFor,
+    nurse: User,
+    patient_a: Patient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kapcare.website import mail as clinic_mail
+
+    def down(*args: object, **kwargs: object) -> None:
+        raise OSError("mail server unreachable")
+
+    monkeypatch.setattr(clinic_mail, "send_mail", down)
+    response = client_for(nurse).post(
+        reverse("measures:link_send", args=[patient_a.pk]),
+        {"instrument": "gad7"},
+        follow=True,
+    )
+    assert "could not be sent (mail server unreachable)" in response.content.decode()
+    link = QuestionnaireLink.objects.get()
+    assert not link.is_usable()

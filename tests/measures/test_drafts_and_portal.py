@@ -4,7 +4,6 @@ lost; the patient's own questionnaires and progress in the portal."""
 import datetime as dt
 
 import pytest
-import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,10 +13,7 @@ from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
 from kapcare.lib.tokens import new_link_token
 from kapcare.measures.models import QuestionnaireLink, QuestionnaireResponse
-from kapcare.measures.services import (
-    alert_abandoned_drafts,
-    submit_questionnaire_response,
-)
+from kapcare.measures.services import submit_questionnaire_response
 from kapcare.patients.models import Patient
 from kapcare.safety.models import SafetyAlert
 from tests.conftest import ClientFor
@@ -101,7 +97,7 @@ def test_an_unanswered_item_nine_in_a_draft_alerts_nobody_yet(
     assert not SafetyAlert.objects.exists()
 
 
-def test_a_cssrs_yes_left_unsent_raises_its_alert_after_the_idle_time(
+def test_a_cssrs_yes_in_a_draft_alerts_at_once_and_is_never_lost(
     patient_a: Patient,
 ) -> None:
     _, path = _link(patient_a, "cssrs_screener")
@@ -109,15 +105,62 @@ def test_a_cssrs_yes_left_unsent_raises_its_alert_after_the_idle_time(
         path, {**_answers({1: 1, 2: 1}), "save_draft": "1"}, headers=HTMX
     )
     assert "help is available now" in saved.content.decode()
-    assert not SafetyAlert.objects.exists()  # still filling in
-    assert alert_abandoned_drafts() == 0
-    with time_machine.travel(timezone.now() + dt.timedelta(minutes=31)):
-        assert alert_abandoned_drafts() == 1
-        assert alert_abandoned_drafts() == 0
     alert = SafetyAlert.objects.get(patient=patient_a)
     assert alert.level == "high"
     assert alert.reason == "C-SSRS screener: incomplete screen with a yes answer"
-    assert alert.evidence["draft"] == "left unsent"
+    # The patient changes their mind and sends all "no": the alert stays open.
+    Client().post(path, _answers({1: 0, 2: 0, 6: 0}))
+    assert SafetyAlert.objects.get(patient=patient_a).state == "open"
+    assert QuestionnaireResponse.objects.get(patient=patient_a).risk == "none"
+
+
+def test_a_final_answer_after_a_handled_draft_alert_raises_a_new_one(
+    patient_a: Patient, nurse: User
+) -> None:
+    _, path = _link(patient_a)
+    Client().post(path, {**_answers({9: 1}), "save_draft": "1"}, headers=HTMX)
+    draft_alert = SafetyAlert.objects.get(patient=patient_a)
+    SafetyAlert.objects.filter(pk=draft_alert.pk).update(
+        state="resolved", resolution="raised_in_error"
+    )
+    Client().post(path, _answers(dict.fromkeys(range(1, 9), 0) | {9: 3}))
+    opened = SafetyAlert.objects.get(patient=patient_a, state="open")
+    assert opened.source_type == "questionnaire_response"
+    assert opened.level == "high"
+
+
+def test_a_lower_final_level_is_covered_by_the_open_draft_alert(
+    patient_a: Patient,
+) -> None:
+    _, path = _link(patient_a, "cssrs_screener")
+    Client().post(path, {**_answers({1: 1}), "save_draft": "1"}, headers=HTMX)
+    # Final: yes to 1 only, low risk -> a moderate rule, covered by the open high alert.
+    Client().post(path, _answers({1: 1, 2: 0, 6: 0}))
+    assert SafetyAlert.objects.filter(patient=patient_a, state="open").count() == 1
+
+
+def test_a_contradictory_cssrs_yes_from_a_patient_is_kept_and_alerted(
+    patient_a: Patient,
+) -> None:
+    _, path = _link(patient_a, "cssrs_screener")
+    # Question 2 "no", yet a "yes" to question 4 (intent), which the skip logic
+    # would not have asked: never refused, never dropped.
+    saved = Client().post(
+        path, {**_answers({1: 0, 2: 0, 4: 1}), "save_draft": "1"}, headers=HTMX
+    )
+    assert saved.status_code == 200
+    assert "help is available now" in saved.content.decode()
+    done = Client().post(path, _answers({1: 0, 2: 0, 4: 1, 6: 0}))
+    assert "help is available now" in done.content.decode()
+    response = QuestionnaireResponse.objects.get(patient=patient_a)
+    assert (response.risk, response.is_complete) == ("high", False)
+    assert "contradictory_answers" in response.flags
+    assert (
+        SafetyAlert.objects.filter(
+            patient=patient_a, state="open", level="high"
+        ).count()
+        == 1
+    )
 
 
 def test_bad_draft_values_and_spent_links_are_refused(patient_a: Patient) -> None:

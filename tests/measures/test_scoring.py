@@ -559,3 +559,18 @@ def test_it_parses_a_dash_as_unanswered() -> None:
 def test_it_names_the_item_that_is_not_a_number(text: str) -> None:
     with pytest.raises(ScoringError, match=r"GAD-7 item 2: .* is not a whole number"):
         parse_answers("gad7", ["1", text, "3", "0", "0", "0", "2"])
+
+
+def test_cssrs_answers_people_gave_keep_a_contradictory_yes() -> None:
+    """The CLI refuses these (above); forms keep them, flagged, never dropping a yes."""
+    intent = score(
+        "cssrs_screener", [0, 0, None, 1, None, 0, None], keep_contradictions=True
+    )
+    assert (intent.risk, intent.complete) == ("high", False)
+    assert intent.flags == ("contradictory_answers",)
+    timing = score("cssrs_screener", [1, 1, 0, 0, 0, 0, 1], keep_contradictions=True)
+    assert timing.risk == "high"  # recent behaviour reported anyway
+    clean = score(
+        "cssrs_screener", [1, 0, None, None, None, 0, None], keep_contradictions=True
+    )
+    assert (clean.risk, clean.flags) == ("low", ())

@@ -65,3 +65,16 @@ def test_ontario_holidays_are_known() -> None:
     assert dt.date(2026, 2, 16) in ONTARIO  # Family Day
     assert dt.date(2026, 2, 17) not in ONTARIO
     assert "2026-02-16" not in ONTARIO
+
+
+def test_a_high_deadline_is_elapsed_time_across_the_clock_change() -> None:
+    # 01:30 EDT on 2026-11-01; clocks fall back at 02:00 to 01:00 EST.
+    raised = dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC).astimezone(TORONTO)
+    times = escalation_times("high", raised, DeadlinePolicy(), ONTARIO)
+    # Same-zone subtraction is wall-clock in Python, so compare in UTC.
+    elapsed = times[ON_CALL].astimezone(dt.UTC) - raised.astimezone(dt.UTC)
+    assert elapsed == dt.timedelta(hours=1)
+    assert times[ON_CALL].fold == 1  # the second 01:30, after falling back
+    assert times[ON_CALL].astimezone(dt.UTC) == dt.datetime(
+        2026, 11, 1, 6, 30, tzinfo=dt.UTC
+    )

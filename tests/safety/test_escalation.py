@@ -101,19 +101,57 @@ def test_an_acknowledged_alert_never_escalates(
     assert not AlertNotification.objects.exists()
 
 
-def test_with_nobody_on_call_that_is_recorded_and_the_admins_are_told(
+def test_with_nobody_on_call_that_is_recorded_and_the_admins_are_told_at_once(
     clinic_admin: User, patient_a: Patient
 ) -> None:
     with time_machine.travel(START, tick=False):
         alert = _alert(patient_a)
     with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
-        assert escalate_overdue_alerts() == 0
-        escalate_overdue_alerts()
-    nobody = alert.notifications.get()
-    assert (nobody.status, nobody.detail) == ("no_recipient", "Nobody on call")
-    with time_machine.travel(START + dt.timedelta(hours=2), tick=False):
         assert escalate_overdue_alerts() == 1
+        assert escalate_overdue_alerts() == 0
+    nobody = alert.notifications.get(stage="on_call")
+    assert (nobody.status, nobody.detail) == ("no_recipient", "Nobody on call")
     assert mail.outbox[-1].to == [clinic_admin.email]
+    assert alert.notifications.get(stage="admin").status == "sent"
+
+
+def test_a_late_run_pages_whoever_is_on_call_now(
+    physician: User, patient_a: Patient
+) -> None:
+    with time_machine.travel(START, tick=False):
+        _alert(patient_a)
+    # The worker was down; a shift starting after the deadline is on call now.
+    OnCallShift.objects.create(
+        physician=physician,
+        starts_at=START + dt.timedelta(minutes=90),
+        ends_at=START + dt.timedelta(hours=12),
+        created_by=physician,
+    )
+    with time_machine.travel(START + dt.timedelta(minutes=100), tick=False):
+        escalate_overdue_alerts()
+    assert mail.outbox[0].to == [physician.email]
+
+
+def test_one_broken_alert_does_not_stop_the_others(
+    physician: User,
+    patient_a: Patient,
+    patient_b: Patient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _on_call(physician, phone="")
+    with time_machine.travel(START, tick=False):
+        broken, fine = _alert(patient_a), _alert(patient_b)
+    real = escalation.due_times
+
+    def fragile(alert: SafetyAlert, clinic: object) -> dict[str, dt.datetime]:
+        if alert.pk == broken.pk:
+            raise ValueError("bad time zone")
+        return real(alert, clinic)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(escalation, "due_times", fragile)
+    with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
+        assert escalate_overdue_alerts() == 1
+    assert fine.notifications.count() == 1
 
 
 def test_a_moderate_alert_escalates_after_one_business_day(

@@ -105,3 +105,18 @@ def test_removing_a_shift_is_audited_and_nobody_on_call_is_shown(
     page = client_for(nurse).get(reverse("safety:on_call")).content.decode()
     assert "Nobody is on call now" in page
     assert "Add a shift" not in page  # nurses see the rota but do not change it
+
+
+def test_front_desk_sees_who_is_on_call_but_not_their_phone(
+    client_for: ClientFor, front_desk: User, physician: User
+) -> None:
+    OnCallShift.objects.create(
+        physician=physician,
+        starts_at=timezone.now(),
+        ends_at=timezone.now() + dt.timedelta(hours=8),
+        page_phone="+14165550199",
+        created_by=physician,
+    )
+    page = client_for(front_desk).get(reverse("safety:on_call")).content.decode()
+    assert physician.display_name in page
+    assert "+14165550199" not in page
