@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "kapcare.measures",
     "kapcare.safety",
     "kapcare.clock",
+    "kapcare.intake",
 ]
 
 MIDDLEWARE = [
@@ -193,6 +194,10 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 STAFF_IDLE_TIMEOUT = timedelta(minutes=envint("STAFF_IDLE_TIMEOUT_MINUTES", 15))
 PORTAL_INVITATION_LIFETIME = timedelta(days=envint("PORTAL_INVITATION_DAYS", 7))
 QUESTIONNAIRE_LINK_LIFETIME = timedelta(hours=envint("QUESTIONNAIRE_LINK_HOURS", 72))
+# Public consultation form: spam defence without third-party services.
+INTAKE_MIN_FILL_SECONDS = envint("INTAKE_MIN_FILL_SECONDS", 3)
+INTAKE_REQUESTS_PER_HOUR = envint("INTAKE_REQUESTS_PER_HOUR", 5)
+INTAKE_SELF_CHECK_AGE = envint("INTAKE_SELF_CHECK_MINUTES", 120) * 60
 
 # django-axes: lock a username from one IP, with a cool-off (security-reliability.md §2b).
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("audit/", include("kapcare.audit.urls")),
     path("measures/", include("kapcare.measures.urls")),
     path("safety/", include("kapcare.safety.urls")),
+    path("", include("kapcare.intake.urls")),
 ]

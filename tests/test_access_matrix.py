@@ -11,6 +11,7 @@ from django.utils import timezone
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.audit.models import AuditEvent
+from kapcare.intake.models import ConsultationRequest
 from kapcare.measures.models import (
     QuestionnaireAssignment,
     QuestionnaireLink,
@@ -77,6 +78,10 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "portal:safety_plan_print": ("get", {"patient"}),
     "safety:on_call_add": ("post", {"physician", "clinic_admin"}),
     "safety:on_call_remove": ("post", {"physician", "clinic_admin"}),
+    "intake:board": ("get", PATIENT_DEMOGRAPHICS),
+    "intake:request_detail": ("get", PATIENT_DEMOGRAPHICS),
+    "intake:request_status": ("post", PATIENT_DEMOGRAPHICS),
+    "intake:request_convert": ("get", PATIENT_DEMOGRAPHICS),
     "portal:home": ("get", {"patient"}),
     "portal:access_log": ("get", {"patient"}),
     "portal:my_progress": ("get", {"patient"}),
@@ -96,6 +101,7 @@ PUBLIC = {
     "accounts:password_reset_confirm", "accounts:password_reset_complete",
     "portal:invitation_accept",
     "measures:link_fill",
+    "intake:request_create", "intake:request_done", "intake:self_check",
 }  # fmt: skip
 
 
@@ -154,7 +160,15 @@ def world(db: None) -> dict[str, object]:
         physician=physician, starts_at=timezone.now(),
         ends_at=timezone.now() + timedelta(hours=12), created_by=physician,
     )  # fmt: skip
-    return {"people": people, "patient": other_patient, "own_link": own_link}
+    consult = ConsultationRequest.objects.create(
+        given_name="Quimby", family_name="Request", email="q@example.com",
+        preferred_contact="email", consent_to_contact_at=timezone.now(),
+        consent_wording="I agree", submission_key="matrix",
+    )  # fmt: skip
+    return {
+        "people": people, "patient": other_patient, "own_link": own_link,
+        "consult": consult,
+    }  # fmt: skip
 
 
 def _url(name: str, world: dict[str, object]) -> str:
@@ -186,6 +200,12 @@ def _url(name: str, world: dict[str, object]) -> str:
     if name == "portal:questionnaire_fill":
         link: QuestionnaireLink = world["own_link"]  # type: ignore[assignment]
         return reverse(name, args=[link.pk])
+    if name.startswith("intake:request_") and name not in {
+        "intake:request_create",
+        "intake:request_done",
+    }:
+        consult: ConsultationRequest = world["consult"]  # type: ignore[assignment]
+        return reverse(name, args=[consult.pk])
     if name == "safety:on_call_remove":
         return reverse(name, args=[OnCallShift.objects.get().pk])
     if name == "measures:response_create":

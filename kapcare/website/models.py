@@ -73,6 +73,12 @@ class ClinicProfile(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(5)],
         help_text="How many measures in a row must meet the relapse rule.",
     )
+    first_contact_business_days = models.PositiveSmallIntegerField(
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="A new consultation request not contacted within this many "
+        "business days is highlighted on the intake board.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

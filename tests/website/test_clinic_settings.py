@@ -26,6 +26,7 @@ def _data(**changes: object) -> dict[str, object]:
         "alert_response_statement": profile.alert_response_statement,
         "high_alert_deadline_minutes": 60, "moderate_alert_deadline_business_days": 1,
         "relapse_warning_enabled": "on", "relapse_consecutive_measures": 2,
+        "first_contact_business_days": 2,
     }  # fmt: skip
     data.update(changes)
     return data

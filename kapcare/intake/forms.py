@@ -1,0 +1,199 @@
+import time
+import uuid
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core import signing
+from django.utils import timezone
+
+from kapcare.intake.models import ConsultationRequest
+from kapcare.intake.selfcheck import QUESTIONS, TRIED_CHOICES
+from kapcare.lib.canada import clean_canadian_phone
+from kapcare.measures.forms import ItemAnswersForm
+from kapcare.measures.instruments import INSTRUMENTS
+
+CONSENT_WORDING = (
+    "I agree that {clinic} may contact me by the email address or phone number I "
+    "gave, about my consultation request. I can withdraw this consent at any time "
+    "by telling the clinic."
+)
+FORM_SALT = "kapcare.intake.form-started"
+SELF_CHECK_SALT = "kapcare.intake.self-check"
+
+
+class SpamRefusedError(Exception):
+    """The honeypot was filled or the form came back too fast."""
+
+
+def form_started_token() -> str:
+    return signing.dumps(time.time(), salt=FORM_SALT)
+
+
+class ConsultationRequestForm(forms.ModelForm[ConsultationRequest]):
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={
+            "required": "Tick the box so we may contact you; we cannot reply otherwise."
+        },
+    )
+    # Honeypot: hidden from people (and screen readers), filled in by bots.
+    website = forms.CharField(required=False, label="Leave this field empty")
+    started = forms.CharField(widget=forms.HiddenInput)
+    submission_key = forms.CharField(widget=forms.HiddenInput)
+    self_check = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = ConsultationRequest
+        fields = [
+            "given_name", "family_name", "born_on", "email", "phone",
+            "preferred_contact", "preferred_time", "heard_from", "message",
+        ]  # fmt: skip
+        labels = {
+            "given_name": "First name",
+            "family_name": "Last name",
+            "born_on": "Date of birth (optional)",
+            "email": "Email",
+            "phone": "Phone",
+            "preferred_contact": "How should we contact you?",
+            "preferred_time": "Best time to reach you",
+            "heard_from": "How did you hear about us? (optional)",
+            "message": "Anything you would like us to know? (optional)",
+        }
+        widgets = {
+            "born_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "message": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+            "preferred_contact": forms.RadioSelect,
+        }
+
+    def __init__(self, *args: Any, clinic_name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.consent_wording = CONSENT_WORDING.format(clinic=clinic_name)
+        self.fields["consent"].label = self.consent_wording
+        self.fields["started"].initial = form_started_token()
+        self.fields["submission_key"].initial = uuid.uuid4().hex
+        self.fields["email"].widget.attrs["autocomplete"] = "email"
+        self.fields["phone"].widget.attrs.update(
+            {"autocomplete": "tel", "inputmode": "tel"}
+        )
+        self.fields["given_name"].widget.attrs["autocomplete"] = "given-name"
+        self.fields["family_name"].widget.attrs["autocomplete"] = "family-name"
+        self.fields["website"].widget.attrs.update(
+            {"autocomplete": "off", "tabindex": "-1"}
+        )
+
+    def clean_phone(self) -> str:
+        return clean_canadian_phone(str(self.cleaned_data.get("phone") or ""))
+
+    def clean_born_on(self) -> Any:
+        day = self.cleaned_data.get("born_on")
+        if day and day > timezone.localdate():
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        return day
+
+    def clean_self_check(self) -> dict[str, Any] | None:
+        token = self.cleaned_data.get("self_check")
+        if not token:
+            return None
+        try:
+            payload: dict[str, Any] = signing.loads(
+                token, salt=SELF_CHECK_SALT, max_age=settings.INTAKE_SELF_CHECK_AGE
+            )
+        except signing.BadSignature as exc:
+            raise forms.ValidationError(
+                "Your self-check answers have expired; you can take it again or send "
+                "the request without them."
+            ) from exc
+        return payload
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        contact = cleaned.get("preferred_contact")
+        email, phone = cleaned.get("email"), cleaned.get("phone")
+        if not email and not phone and "email" not in self.errors:
+            raise forms.ValidationError("Give an email address or a phone number.")
+        if contact == ConsultationRequest.Contact.EMAIL and not email:
+            self.add_error("email", "Give an email address, or choose phone or text.")
+        if (
+            contact
+            in {ConsultationRequest.Contact.PHONE, ConsultationRequest.Contact.TEXT}
+            and not phone
+            and "phone" not in self.errors
+        ):
+            self.add_error("phone", "Give a phone number, or choose email.")
+        return cleaned
+
+    def spam_check(self) -> None:
+        """Raise SpamRefusedError for a filled honeypot or a form sent too fast."""
+        if self.data.get("website"):
+            raise SpamRefusedError(
+                "This form could not be accepted. If you are a person, clear the "
+                "hidden 'website' field or call the clinic."
+            )
+        try:
+            started = float(
+                signing.loads(
+                    str(self.data.get("started", "")), salt=FORM_SALT, max_age=86_400
+                )
+            )
+        except (signing.BadSignature, TypeError, ValueError) as exc:
+            raise SpamRefusedError(
+                "This form is out of date. Please check your details and send again."
+            ) from exc
+        if time.time() - started < settings.INTAKE_MIN_FILL_SECONDS:
+            raise SpamRefusedError(
+                "That was very quick. Please check your details and press send again."
+            )
+
+
+class SelfCheckForm(ItemAnswersForm):
+    """PHQ-9 items, antidepressants tried, and the screening questions."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, instrument=INSTRUMENTS["phq9"], **kwargs)
+        self.fields["antidepressants_tried"] = forms.ChoiceField(
+            label=(
+                "How many antidepressants have you tried, each at the dose and for "
+                "the time your doctor prescribed?"
+            ),
+            choices=TRIED_CHOICES,
+            widget=forms.RadioSelect,
+        )
+        for question in QUESTIONS:
+            self.fields[f"screen_{question.code}"] = forms.ChoiceField(
+                label=question.text,
+                choices=[("no", "No"), ("yes", "Yes")],
+                widget=forms.RadioSelect,
+            )
+
+    def screening(self) -> dict[str, bool]:
+        return {
+            q.code: self.cleaned_data.get(f"screen_{q.code}") == "yes"
+            for q in QUESTIONS
+        }
+
+    def screening_fields(self) -> list[forms.BoundField]:
+        return [self[f"screen_{q.code}"] for q in QUESTIONS]
+
+
+class StatusChangeForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Move to", choices=ConsultationRequest.Status.choices
+    )
+    note = forms.CharField(
+        label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    current = forms.CharField(widget=forms.HiddenInput)
+
+
+class BoardFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Status",
+        required=False,
+        choices=[
+            ("", "Open (new to assessed)"),
+            ("all", "All"),
+            *ConsultationRequest.Status.choices,
+        ],
+    )
+    q = forms.CharField(label="Name, email or phone", required=False, max_length=100)

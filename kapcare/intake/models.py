@@ -1,0 +1,141 @@
+"""The clinic's front door: consultation requests, their pipeline, and self-checks
+people chose to attach."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class ConsultationRequest(models.Model):
+    """Someone asking for a free consultation (not yet a patient)."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        CONTACTED = "contacted", "Contacted"
+        BOOKED = "booked", "Consultation booked"
+        ASSESSED = "assessed", "Assessed"
+        ACCEPTED = "accepted", "Accepted"
+        NOT_ELIGIBLE = "not_eligible", "Not eligible"
+        REFERRED = "referred", "Referred elsewhere"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    class Contact(models.TextChoices):
+        EMAIL = "email", "Email"
+        PHONE = "phone", "Phone call"
+        TEXT = "text", "Text message"
+
+    class ContactTime(models.TextChoices):
+        ANY = "any", "Any time"
+        MORNING = "morning", "Morning (9-12)"
+        AFTERNOON = "afternoon", "Afternoon (12-5)"
+        EVENING = "evening", "Evening (5-8)"
+
+    class HeardFrom(models.TextChoices):
+        DOCTOR = "doctor", "My doctor or therapist"
+        SEARCH = "search", "Web search"
+        SOCIAL = "social", "Social media"
+        FRIEND = "friend", "Friend or family"
+        ARTICLE = "article", "An article or the clinic's blog"
+        OTHER = "other", "Other"
+
+    OPEN_STATUSES = (Status.NEW, Status.CONTACTED, Status.BOOKED, Status.ASSESSED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    born_on = models.DateField("date of birth", null=True, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    preferred_contact = models.CharField(max_length=10, choices=Contact.choices)
+    preferred_time = models.CharField(
+        max_length=10, choices=ContactTime.choices, default=ContactTime.ANY
+    )
+    heard_from = models.CharField(max_length=10, choices=HeardFrom.choices, blank=True)
+    message = models.TextField(blank=True, max_length=2000)
+    consent_to_contact_at = models.DateTimeField(
+        help_text="When the person ticked the consent box (CASL, PHIPA)."
+    )
+    consent_wording = models.TextField(help_text="The exact wording they agreed to.")
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    submission_key = models.CharField(max_length=64, unique=True)
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    first_contacted_at = models.DateTimeField(null=True, blank=True)
+    patient = models.OneToOneField(
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="consultation_request",
+    )
+    search_text = models.CharField(max_length=400, editable=False, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="intake_board"),
+            models.Index(fields=["email"], name="intake_request_email"),
+            models.Index(fields=["phone"], name="intake_request_phone"),
+            models.Index(fields=["ip_address", "created_at"], name="intake_request_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_status_display()})"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.given_name} {self.family_name}".strip()
+
+    def build_search_text(self) -> str:
+        digits = "".join(c for c in self.phone if c.isdigit())
+        return " ".join(
+            [self.given_name, self.family_name, self.email, digits]
+        ).casefold()
+
+
+class RequestStatusChange(models.Model):
+    """One step on the pipeline board: who moved the request, when, and why."""
+
+    request = models.ForeignKey(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="changes"
+    )
+    from_status = models.CharField(max_length=15, blank=True)
+    to_status = models.CharField(max_length=15)
+    note = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["changed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or 'start'} -> {self.to_status}"
+
+
+class SelfCheck(models.Model):
+    """A self-check the person chose to attach to their request (otherwise nothing
+    of it is stored)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.OneToOneField(
+        ConsultationRequest, on_delete=models.CASCADE, related_name="self_check"
+    )
+    phq9_answers = models.JSONField()
+    phq9_total = models.PositiveSmallIntegerField(null=True)
+    phq9_band = models.CharField(max_length=40, blank=True)
+    antidepressants_tried = models.CharField(max_length=10)
+    screening_answers = models.JSONField()
+    outcome = models.CharField(max_length=20)
+    completed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Self-check for {self.request_id}: {self.outcome}"

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from kapcare.intake import views
+
+app_name = "intake"
+
+urlpatterns = [
+    path("consultation/", views.request_create, name="request_create"),
+    path("consultation/thanks/", views.request_done, name="request_done"),
+    path("self-check/", views.self_check, name="self_check"),
+    path("intake/", views.board, name="board"),
+    path("intake/<uuid:request_id>/", views.request_detail, name="request_detail"),
+    path("intake/<uuid:request_id>/move/", views.request_status, name="request_status"),
+    path(
+        "intake/<uuid:request_id>/convert/",
+        views.request_convert,
+        name="request_convert",
+    ),
+]
