@@ -17,9 +17,13 @@ from kapcare.audit.services import Action, Information, record_event
 from kapcare.intake.forms import SELF_CHECK_SALT
 from kapcare.intake.models import ConsultationRequest, RequestStatusChange, SelfCheck
 from kapcare.intake.selfcheck import SelfCheckResult
+from kapcare.measures.scoring import score
 from kapcare.patients.models import Patient
 from kapcare.safety.deadlines import add_business_days
 from kapcare.safety.escalation import ClinicHolidays
+from kapcare.safety.levels import alerts_for_score
+from kapcare.safety.models import SafetyAlert
+from kapcare.safety.services import raise_safety_alert
 from kapcare.website.mail import send_clinic_email_on_commit
 from kapcare.website.models import ClinicProfile, get_clinic_profile
 
@@ -99,7 +103,7 @@ def submit_consultation_request(
                 note="Request received from the public site",
             )  # fmt: skip
             if self_check is not None:
-                SelfCheck.objects.create(
+                check = SelfCheck.objects.create(
                     request=consult, phq9_answers=self_check["phq9"],
                     phq9_total=self_check.get("total"), phq9_band=self_check.get("band", ""),
                     antidepressants_tried=self_check["tried"],
@@ -107,6 +111,7 @@ def submit_consultation_request(
                     outcome=self_check["outcome"],
                     completed_at=datetime.fromisoformat(self_check["at"]),
                 )  # fmt: skip
+                _raise_self_check_alerts(request, consult, check)
             record_event(
                 request=request,
                 action=Action.CREATE,
@@ -125,6 +130,27 @@ def submit_consultation_request(
             raise
         return existing, False
     return consult, True
+
+
+def _raise_self_check_alerts(
+    request: HttpRequest, consult: ConsultationRequest, check: SelfCheck
+) -> None:
+    """A self-check sent with a request is a PHQ-9 the clinic now holds: its item 9
+    raises the same alerts as any PHQ-9 (kapcare/safety/levels.py), about the
+    request until it becomes a chart."""
+    result = score("phq9", check.phq9_answers)
+    for rule in alerts_for_score("PHQ-9 (self-check)", result.flags, result.risk):
+        raise_safety_alert(
+            request=request,
+            patient=None,
+            consultation_request=consult,
+            level=rule.level,
+            trigger=SafetyAlert.Trigger.QUESTIONNAIRE,
+            reason=rule.reason,
+            source_type="self_check",
+            source_id=str(check.pk),
+            evidence={"instrument": "phq9", "answers": check.phq9_answers},
+        )
 
 
 def _notify(consult: ConsultationRequest) -> None:
@@ -245,8 +271,10 @@ def possible_duplicates(
 def link_to_patient(
     *, request: HttpRequest, consult: ConsultationRequest, patient: Patient, by: User
 ) -> None:
-    """Inside the caller's transaction: the request now points at its chart."""
+    """Inside the caller's transaction: the request now points at its chart, and so
+    do its safety alerts (they then show on the chart and the caseload)."""
     ConsultationRequest.objects.filter(pk=consult.pk).update(patient=patient)
+    SafetyAlert.objects.filter(consultation_request=consult).update(patient=patient)
     RequestStatusChange.objects.create(
         request=consult, from_status=consult.status, to_status=consult.status,
         note=f"Converted to patient {patient.mrn}", changed_by=by,

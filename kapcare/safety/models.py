@@ -53,7 +53,20 @@ class SafetyAlert(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="safety_alerts"
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="safety_alerts",
+    )
+    consultation_request = models.ForeignKey(
+        "intake.ConsultationRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="safety_alerts",
+        help_text="Set for an alert from a self-check sent with a consultation "
+        "request (someone who is not a patient yet).",
     )
     level = models.CharField(max_length=10, choices=Level.choices)
     level_rank = models.PositiveSmallIntegerField(editable=False)
@@ -113,6 +126,11 @@ class SafetyAlert(models.Model):
                 condition=~models.Q(source_id=""),
                 name="safety_alert_one_per_source",
             ),
+            models.CheckConstraint(
+                condition=models.Q(patient__isnull=False)
+                | models.Q(consultation_request__isnull=False),
+                name="safety_alert_about_someone",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,6 +138,22 @@ class SafetyAlert(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise PermissionError("Safety alerts are never deleted; resolve them instead.")
+
+    @property
+    def subject_name(self) -> str:
+        """Who the alert is about: the chart, or the consultation request."""
+        if self.patient is not None:
+            return self.patient.display_name
+        if self.consultation_request is not None:
+            return f"{self.consultation_request.display_name} (consultation request)"
+        return ""
+
+    def get_subject_url(self) -> str:
+        from django.urls import reverse
+
+        if self.patient is not None:
+            return self.patient.get_absolute_url()
+        return reverse("intake:request_detail", args=[self.consultation_request_id])
 
 
 class OnCallShift(models.Model):

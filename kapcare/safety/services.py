@@ -1,6 +1,6 @@
 """Raising, acknowledging and resolving safety alerts. Each write is audited."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -9,6 +9,9 @@ from django.utils import timezone
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.patients.models import Patient
+
+if TYPE_CHECKING:
+    from kapcare.intake.models import ConsultationRequest
 from kapcare.safety.models import OnCallShift, SafetyAlert
 
 
@@ -19,7 +22,7 @@ class AlertStateError(Exception):
 def raise_safety_alert(
     *,
     request: HttpRequest | None,
-    patient: Patient,
+    patient: Patient | None,
     level: str,
     trigger: str,
     reason: str,
@@ -27,9 +30,11 @@ def raise_safety_alert(
     source_id: str = "",
     evidence: dict[str, Any] | None = None,
     raised_by: User | None = None,
+    consultation_request: "ConsultationRequest | None" = None,
 ) -> SafetyAlert:
     """Open an alert, inside the caller's transaction, so the data that triggered it and
-    the alert commit or roll back together. One alert per triggering record."""
+    the alert commit or roll back together. One alert per triggering record. An alert
+    is about a patient or, before there is a chart, a consultation request."""
     with transaction.atomic():
         if source_id:
             existing = SafetyAlert.objects.filter(
@@ -41,6 +46,7 @@ def raise_safety_alert(
             with transaction.atomic():
                 alert = SafetyAlert.objects.create(
                     patient=patient,
+                    consultation_request=consultation_request,
                     level=level,
                     level_rank=SafetyAlert.LEVEL_RANKS[SafetyAlert.Level(level)],
                     trigger=trigger,

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import staff_permission_required
-from kapcare.audit.services import Action, Information
+from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import get_patient_for_user, record_patients_listed
 from kapcare.patients.models import Patient
@@ -41,11 +41,22 @@ def _alert_for(
     request: AuthenticatedHttpRequest, alert_id: str, summary: str
 ) -> SafetyAlert:
     alert = get_object_or_404(
-        SafetyAlert.objects.select_related("patient"), pk=alert_id
+        SafetyAlert.objects.select_related("patient", "consultation_request"),
+        pk=alert_id,
     )
-    get_patient_for_user(
-        request, alert.patient_id, information=Information.CLINICAL, summary=summary
-    )
+    if alert.patient_id is not None:
+        get_patient_for_user(
+            request, alert.patient_id, information=Information.CLINICAL, summary=summary
+        )
+    else:
+        record_event(
+            request=request,
+            action=Action.VIEW,
+            information=Information.CLINICAL,
+            object_type="consultation_request",
+            object_id=alert.consultation_request_id or "",
+            summary=summary,
+        )
     return alert
 
 
@@ -69,7 +80,7 @@ def alert_acknowledge(request: AuthenticatedHttpRequest, alert_id: str) -> HttpR
             messages.success(request, "Alert acknowledged.")
         except services.AlertStateError as exc:
             messages.info(request, str(exc))
-    return redirect(alert.patient)
+    return redirect(alert.get_subject_url())
 
 
 @staff_permission_required(CLINICAL)
@@ -93,7 +104,7 @@ def alert_resolve(request: AuthenticatedHttpRequest, alert_id: str) -> HttpRespo
             messages.success(request, "Alert resolved.")
         except services.AlertStateError as exc:
             messages.info(request, str(exc))
-    return redirect(alert.patient)
+    return redirect(alert.get_subject_url())
 
 
 @staff_permission_required(CLINICAL)
@@ -127,12 +138,14 @@ def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     alerts = (
         SafetyAlert.objects.filter(state=showing)
         .by_urgency()
-        .select_related("patient", "acknowledged_by")
+        .select_related("patient", "consultation_request", "acknowledged_by")
         .prefetch_related("notifications__recipient")
     )
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
     record_patients_listed(
-        request, {a.patient for a in page}, summary="Listed in the safety alert queue"
+        request,
+        {a.patient for a in page if a.patient is not None},
+        summary="Listed in the safety alert queue",
     )
     clinic = get_clinic_profile()
     now = timezone.now()

@@ -106,3 +106,53 @@ def test_a_forged_self_check_is_refused(client: Client) -> None:
     assert "Your self-check answers have expired" in page
     assert 'name="self_check" value="x:y:z"' not in page  # send again without them
     assert not ConsultationRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_attached_item_nine_raises_an_alert_that_follows_the_person(
+    client: Client,
+) -> None:
+    from kapcare.accounts.roles import Role
+    from kapcare.safety.models import SafetyAlert
+    from tests.conftest import make_staff, sign_in
+    from tests.intake.test_consultation_requests import _data
+
+    result = client.post(URL, _form(item9=2)).content.decode()
+    token = result.split('name="self_check" value="')[1].split('"')[0]
+    client.post(reverse("intake:request_create"), _data(self_check=token))
+    consult = ConsultationRequest.objects.get()
+    alert = SafetyAlert.objects.get()
+    assert (alert.level, alert.state, alert.patient, alert.consultation_request) == (
+        "high", "open", None, consult,
+    )  # fmt: skip
+
+    nurse = sign_in(Client(), make_staff(Role.NURSE))
+    queue = nurse.get(reverse("safety:alert_queue")).content.decode()
+    assert "Noor Haddad (consultation request)" in queue
+    detail_url = reverse("intake:request_detail", args=[consult.pk])
+    assert "suicidal thoughts endorsed" in nurse.get(detail_url).content.decode()
+    front = sign_in(Client(), make_staff(Role.FRONT_DESK))
+    assert "a clinician is handling it" in front.get(detail_url).content.decode()
+
+    done = nurse.post(
+        reverse("safety:alert_acknowledge", args=[alert.pk]),
+        {"action": "called_patient", "note": "Safe, booked tomorrow"},
+    )
+    assert done["Location"] == detail_url
+    alert.refresh_from_db()
+    assert alert.state == "acknowledged"
+
+    nurse.post(
+        reverse("intake:request_convert", args=[consult.pk]),
+        {
+            "legal_given_name": "Noor",
+            "legal_family_name": "Haddad",
+            "born_on": "1988-02-03",
+            "sex_at_birth": "female",
+            "province": "ON",
+            "status": "prospect",
+        },
+    )
+    consult.refresh_from_db()
+    alert.refresh_from_db()
+    assert alert.patient == consult.patient is not None
