@@ -15,6 +15,7 @@ from django.conf import settings
 
 from bench import database, scoring
 from bench.caseload import ACTIVE_PATIENTS, RESPONSES, seed_caseload
+from bench.intake import REQUESTS, seed_requests
 from bench.pages import Page, healthz_page, pages
 from bench.timing import Timing, time_requests
 from kapcare.patients.demo import seed_demo
@@ -44,6 +45,7 @@ def run(args: argparse.Namespace) -> None:
         seed_seconds = time.perf_counter() - started
         started = time.perf_counter()
         seed_caseload()
+        seed_requests()
         caseload_seconds = time.perf_counter() - started
         database.analyze()
         meta = {
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> None:
         print(_header(meta))
         print(
             f"Caseload: {ACTIVE_PATIENTS:,} active patients with {RESPONSES:,} responses "
-            f"seeded in {caseload_seconds:.1f} s."
+            f"and {REQUESTS:,} consultation requests seeded in {caseload_seconds:.1f} s."
         )
         rows = _measure(args)
     print(_table(rows))

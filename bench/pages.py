@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench.caseload import ACTIVE_PATIENTS, PHYSICIAN, RESPONSES
+from bench.intake import FRONT_DESK, REQUESTS
 from bench.timing import Send
 from kapcare.accounts.models import User
 from kapcare.measures.services import submit_questionnaire_response
@@ -112,6 +113,7 @@ def pages() -> list[Page]:
     history = patient_with_history()
     search = {"q": common_family_name()}
     physician = signed_in(PHYSICIAN)
+    front_desk = signed_in(FRONT_DESK)
     return [
         Page("login page (GET)", lambda: anonymous.get("/accounts/login/")),
         Page("login POST (argon2)", login_post(), expect=302, slow=True),
@@ -143,6 +145,18 @@ def pages() -> list[Page]:
         Page(
             "caseload ?page=40",
             lambda: nurse.get("/safety/caseload/", {"scope": "all", "page": "40"}),
+        ),
+        Page(
+            f"intake board ({REQUESTS:,} requests, open)",
+            lambda: front_desk.get("/intake/"),
+        ),
+        Page(
+            "intake board, all, ?page=100",
+            lambda: front_desk.get("/intake/", {"status": "all", "page": "100"}),
+        ),
+        Page(
+            "intake board search ?q=req4242",
+            lambda: front_desk.get("/intake/", {"status": "all", "q": "req4242"}),
         ),
         Page(
             "submit PHQ-9 (item 9 > 0)",
