@@ -4,6 +4,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -11,7 +13,7 @@ from django.utils import timezone
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.audit.models import AuditEvent
-from kapcare.intake.models import ConsultationRequest
+from kapcare.intake.models import ConsultationRequest, Referral
 from kapcare.measures.models import (
     QuestionnaireAssignment,
     QuestionnaireLink,
@@ -82,6 +84,8 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "intake:request_detail": ("get", PATIENT_DEMOGRAPHICS),
     "intake:request_status": ("post", PATIENT_DEMOGRAPHICS),
     "intake:request_convert": ("get", PATIENT_DEMOGRAPHICS),
+    "intake:referral_create": ("get", PATIENT_DEMOGRAPHICS),
+    "intake:referral_letter": ("get", CLINICAL),
     "portal:home": ("get", {"patient"}),
     "portal:access_log": ("get", {"patient"}),
     "portal:my_progress": ("get", {"patient"}),
@@ -165,6 +169,11 @@ def world(db: None) -> dict[str, object]:
         preferred_contact="email", consent_to_contact_at=timezone.now(),
         consent_wording="I agree", submission_key="matrix",
     )  # fmt: skip
+    name = storages["private"].save("referrals/matrix.pdf", ContentFile(b"%PDF-1.4"))
+    Referral.objects.create(
+        request=consult, clinician_name="Dr. Matrix", reason="test", letter=name,
+        letter_content_type="application/pdf", received_by=staff,
+    )  # fmt: skip
     return {
         "people": people, "patient": other_patient, "own_link": own_link,
         "consult": consult,
@@ -200,11 +209,12 @@ def _url(name: str, world: dict[str, object]) -> str:
     if name == "portal:questionnaire_fill":
         link: QuestionnaireLink = world["own_link"]  # type: ignore[assignment]
         return reverse(name, args=[link.pk])
-    if name.startswith("intake:request_") and name not in {
-        "intake:request_create",
-        "intake:request_done",
-    }:
-        consult: ConsultationRequest = world["consult"]  # type: ignore[assignment]
+    consult = world["consult"]
+    assert isinstance(consult, ConsultationRequest)
+    if name == "intake:referral_letter" or (
+        name.startswith("intake:request_")
+        and name not in {"intake:request_create", "intake:request_done"}
+    ):
         return reverse(name, args=[consult.pk])
     if name == "safety:on_call_remove":
         return reverse(name, args=[OnCallShift.objects.get().pk])

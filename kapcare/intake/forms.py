@@ -10,6 +10,7 @@ from django.utils import timezone
 from kapcare.intake.models import ConsultationRequest
 from kapcare.intake.selfcheck import QUESTIONS, TRIED_CHOICES
 from kapcare.lib.canada import clean_canadian_phone
+from kapcare.lib.documents import DocumentRefusedError, check_document
 from kapcare.measures.forms import ItemAnswersForm
 from kapcare.measures.instruments import INSTRUMENTS
 
@@ -197,3 +198,86 @@ class BoardFilterForm(forms.Form):
         ],
     )
     q = forms.CharField(label="Name, email or phone", required=False, max_length=100)
+
+
+def _digits(value: str, label: str) -> str:
+    cleaned = "".join(value.split())
+    if cleaned and not cleaned.isdigit():
+        raise forms.ValidationError(f"The {label} has digits only.")
+    return cleaned
+
+
+class ReferralForm(forms.Form):
+    """Staff enter a referral: who is referred, by whom, why, and the letter."""
+
+    given_name = forms.CharField(label="Patient's first name", max_length=100)
+    family_name = forms.CharField(label="Patient's last name", max_length=100)
+    born_on = forms.DateField(
+        label="Patient's date of birth",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    email = forms.EmailField(label="Patient's email", required=False)
+    phone = forms.CharField(label="Patient's phone", required=False, max_length=30)
+    clinician_name = forms.CharField(label="Referring clinician", max_length=150)
+    cpso_number = forms.CharField(label="CPSO number", required=False, max_length=10)
+    billing_number = forms.CharField(
+        label="Billing number", required=False, max_length=10
+    )
+    clinician_phone = forms.CharField(
+        label="Clinician's phone", required=False, max_length=30
+    )
+    clinician_fax = forms.CharField(
+        label="Clinician's fax", required=False, max_length=30
+    )
+    reason = forms.CharField(
+        label="Reason for referral",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    letter = forms.FileField(
+        label="Referral letter (PDF, PNG or JPEG)",
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/png,image/jpeg"}
+        ),
+    )
+    submission_key = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["submission_key"].initial = uuid.uuid4().hex
+
+    def clean_phone(self) -> str:
+        return clean_canadian_phone(str(self.cleaned_data.get("phone") or ""))
+
+    def clean_clinician_phone(self) -> str:
+        return clean_canadian_phone(str(self.cleaned_data.get("clinician_phone") or ""))
+
+    def clean_clinician_fax(self) -> str:
+        return clean_canadian_phone(str(self.cleaned_data.get("clinician_fax") or ""))
+
+    def clean_cpso_number(self) -> str:
+        return _digits(str(self.cleaned_data.get("cpso_number") or ""), "CPSO number")
+
+    def clean_billing_number(self) -> str:
+        return _digits(
+            str(self.cleaned_data.get("billing_number") or ""), "billing number"
+        )
+
+    def clean_letter(self) -> Any:
+        letter = self.cleaned_data.get("letter")
+        if letter:
+            try:
+                check_document(letter)
+            except DocumentRefusedError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return letter
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("email") and not cleaned.get("phone") and not self.errors:
+            raise forms.ValidationError(
+                "Give the patient's email address or phone number, so we can contact them."
+            )
+        return cleaned

@@ -139,3 +139,29 @@ class SelfCheck(models.Model):
 
     def __str__(self) -> str:
         return f"Self-check for {self.request_id}: {self.outcome}"
+
+
+class Referral(models.Model):
+    """A referral from a family physician or psychiatrist, with its letter."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.OneToOneField(
+        ConsultationRequest, on_delete=models.PROTECT, related_name="referral"
+    )
+    clinician_name = models.CharField("referring clinician", max_length=150)
+    cpso_number = models.CharField("CPSO number", max_length=10, blank=True)
+    billing_number = models.CharField("billing number", max_length=10, blank=True)
+    clinician_phone = models.CharField("clinician's phone", max_length=20, blank=True)
+    clinician_fax = models.CharField("clinician's fax", max_length=20, blank=True)
+    reason = models.TextField("reason for referral", max_length=4000)
+    letter = models.CharField(max_length=200, blank=True, editable=False)
+    letter_content_type = models.CharField(max_length=40, blank=True, editable=False)
+    letter_original_name = models.CharField(max_length=200, blank=True, editable=False)
+    letter_size = models.PositiveIntegerField(default=0, editable=False)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Referral from {self.clinician_name}"

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -15,8 +16,14 @@ from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.intake.forms import SELF_CHECK_SALT
-from kapcare.intake.models import ConsultationRequest, RequestStatusChange, SelfCheck
+from kapcare.intake.models import (
+    ConsultationRequest,
+    Referral,
+    RequestStatusChange,
+    SelfCheck,
+)
 from kapcare.intake.selfcheck import SelfCheckResult
+from kapcare.lib.documents import save_document
 from kapcare.measures.scoring import score
 from kapcare.patients.models import Patient
 from kapcare.safety.deadlines import add_business_days
@@ -180,7 +187,9 @@ def first_contact_due(
 
 
 def board_queryset(status: str, query: str) -> QuerySet[ConsultationRequest]:
-    requests = ConsultationRequest.objects.select_related("self_check", "patient")
+    requests = ConsultationRequest.objects.select_related(
+        "self_check", "patient", "referral"
+    )
     if status == "all":
         pass
     elif status in ConsultationRequest.Status.values:
@@ -288,3 +297,69 @@ def link_to_patient(
         object_id=consult.pk,
         summary=f"Converted consultation request to chart {patient.mrn}",
     )
+
+
+def receive_referral(
+    *, request: HttpRequest, data: dict[str, Any], by: User
+) -> ConsultationRequest:
+    """A clinician's referral enters the pipeline as a request with its letter.
+    The letter is stored first; if the database write fails it is removed."""
+    existing = ConsultationRequest.objects.filter(
+        submission_key=data["submission_key"]
+    ).first()
+    if existing is not None:
+        return existing
+    letter_name, kind = "", None
+    upload = data.get("letter")
+    if upload:
+        letter_name, kind = save_document(upload, "referrals")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            consult = ConsultationRequest(
+                given_name=data["given_name"], family_name=data["family_name"],
+                born_on=data.get("born_on"), email=data.get("email") or "",
+                phone=data.get("phone") or "",
+                preferred_contact=(
+                    ConsultationRequest.Contact.PHONE if data.get("phone")
+                    else ConsultationRequest.Contact.EMAIL
+                ),
+                heard_from=ConsultationRequest.HeardFrom.DOCTOR,
+                consent_to_contact_at=now,
+                consent_wording=(
+                    f"Referred by {data['clinician_name']}; the referral is the basis "
+                    "for contacting the patient about a consultation."
+                ),
+                submission_key=data["submission_key"], created_at=now,
+                status_changed_at=now,
+            )  # fmt: skip
+            consult.search_text = consult.build_search_text()
+            consult.save()
+            Referral.objects.create(
+                request=consult, clinician_name=data["clinician_name"],
+                cpso_number=data.get("cpso_number", ""),
+                billing_number=data.get("billing_number", ""),
+                clinician_phone=data.get("clinician_phone", ""),
+                clinician_fax=data.get("clinician_fax", ""), reason=data["reason"],
+                letter=letter_name, letter_content_type=kind.content_type if kind else "",
+                letter_original_name=(upload.name or "")[:200] if upload else "",
+                letter_size=upload.size or 0 if upload else 0, received_by=by,
+            )  # fmt: skip
+            RequestStatusChange.objects.create(
+                request=consult, to_status=consult.status, changed_by=by,
+                note=f"Referral from {data['clinician_name']} entered",
+            )  # fmt: skip
+            record_event(
+                request=request,
+                action=Action.CREATE,
+                information=Information.CLINICAL,
+                object_type="referral",
+                object_id=consult.pk,
+                summary=f"Referral from {data['clinician_name']} entered"
+                + (" with its letter" if letter_name else ""),
+            )
+    except Exception:
+        if letter_name:
+            storages["private"].delete(letter_name)
+        raise
+    return consult

@@ -9,6 +9,12 @@ urlpatterns = [
     path("consultation/thanks/", views.request_done, name="request_done"),
     path("self-check/", views.self_check, name="self_check"),
     path("intake/", views.board, name="board"),
+    path("intake/referral/", views.referral_create, name="referral_create"),
+    path(
+        "intake/<uuid:request_id>/letter/",
+        views.referral_letter,
+        name="referral_letter",
+    ),
     path("intake/<uuid:request_id>/", views.request_detail, name="request_detail"),
     path("intake/<uuid:request_id>/move/", views.request_status, name="request_status"),
     path(

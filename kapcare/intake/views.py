@@ -2,9 +2,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.files.storage import storages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
@@ -14,11 +15,12 @@ from kapcare.intake import services
 from kapcare.intake.forms import (
     BoardFilterForm,
     ConsultationRequestForm,
+    ReferralForm,
     SelfCheckForm,
     SpamRefusedError,
     form_started_token,
 )
-from kapcare.intake.models import ConsultationRequest
+from kapcare.intake.models import ConsultationRequest, Referral
 from kapcare.intake.selfcheck import assess
 from kapcare.lib.client_ip import client_ip
 from kapcare.lib.http import AuthenticatedHttpRequest
@@ -241,3 +243,42 @@ def request_convert(request: AuthenticatedHttpRequest, request_id: str) -> HttpR
         "duplicate_requests": others,
     }  # fmt: skip
     return render(request, "intake/request_convert.html", context)
+
+
+@staff_permission_required("patients.add_patient")
+def referral_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = ReferralForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        consult = services.receive_referral(
+            request=request, data=form.cleaned_data, by=request.user
+        )
+        messages.success(request, "Referral entered on the intake board.")
+        return redirect("intake:request_detail", request_id=consult.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "intake/referral_form.html", {"form": form}, status=status)
+
+
+@staff_permission_required("patients.view_clinical_record")
+def referral_letter(request: AuthenticatedHttpRequest, request_id: str) -> FileResponse:
+    """Stream a referral letter to clinical staff; every read is audited."""
+    referral = get_object_or_404(Referral, request_id=request_id)
+    if not referral.letter:
+        raise Http404("No letter")
+    consult = referral.request
+    record_event(
+        request=request,
+        action=Action.VIEW,
+        patient=consult.patient,
+        information=Information.CLINICAL,
+        object_type="referral_letter",
+        object_id=consult.pk,
+        summary=f"Read the referral letter from {referral.clinician_name}",
+    )
+    response = FileResponse(
+        storages["private"].open(referral.letter, "rb"),
+        content_type=referral.letter_content_type,
+        as_attachment=False,
+        filename=f"referral-{consult.family_name}.{referral.letter.rsplit('.', 1)[-1]}",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -39,9 +39,11 @@ def test_a_visitor_self_checks_asks_for_a_consultation_and_becomes_a_patient(
     visitor.get_by_role(
         "group", name=re.compile("How many antidepressants")
     ).get_by_role("radio", name="Three or more").check()
-    for group in visitor.locator("fieldset.item").filter(
-        has=visitor.get_by_role("radio", name="Yes", exact=True)
-    ).all():
+    for group in (
+        visitor.locator("fieldset.item")
+        .filter(has=visitor.get_by_role("radio", name="Yes", exact=True))
+        .all()
+    ):
         group.get_by_role("radio", name="No", exact=True).check()
     visitor.get_by_role("button", name="See my result").click()
     expect(
