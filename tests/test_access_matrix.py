@@ -13,7 +13,12 @@ from django.utils import timezone
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.audit.models import AuditEvent
-from kapcare.intake.models import ConsultationRequest, Referral
+from kapcare.intake.models import (
+    ConsentDocument,
+    ConsentSignature,
+    ConsultationRequest,
+    Referral,
+)
 from kapcare.measures.models import (
     QuestionnaireAssignment,
     QuestionnaireLink,
@@ -86,6 +91,10 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "intake:request_convert": ("get", PATIENT_DEMOGRAPHICS),
     "intake:referral_create": ("get", PATIENT_DEMOGRAPHICS),
     "intake:referral_letter": ("get", CLINICAL),
+    "intake:consent_documents": ("get", {"clinic_admin"}),
+    "intake:consent_paper": ("post", CLINICAL),
+    "intake:consent_scan": ("get", CLINICAL),
+    "portal:consent": ("get", {"patient"}),
     "portal:home": ("get", {"patient"}),
     "portal:access_log": ("get", {"patient"}),
     "portal:my_progress": ("get", {"patient"}),
@@ -174,9 +183,17 @@ def world(db: None) -> dict[str, object]:
         request=consult, clinician_name="Dr. Matrix", reason="test", letter=name,
         letter_content_type="application/pdf", received_by=staff,
     )  # fmt: skip
+    document = ConsentDocument.objects.create(
+        version=1, title="Consent", body="Text", created_by=staff
+    )
+    scan = storages["private"].save("consents/matrix.pdf", ContentFile(b"%PDF-1.4"))
+    signature = ConsentSignature.objects.create(
+        patient=other_patient, document=document, method="paper",
+        signed_at=timezone.now(), scan=scan, scan_content_type="application/pdf",
+    )  # fmt: skip
     return {
         "people": people, "patient": other_patient, "own_link": own_link,
-        "consult": consult,
+        "consult": consult, "signature": signature,
     }  # fmt: skip
 
 
@@ -209,6 +226,12 @@ def _url(name: str, world: dict[str, object]) -> str:
     if name == "portal:questionnaire_fill":
         link: QuestionnaireLink = world["own_link"]  # type: ignore[assignment]
         return reverse(name, args=[link.pk])
+    if name == "intake:consent_scan":
+        signature = world["signature"]
+        assert isinstance(signature, ConsentSignature)
+        return reverse(name, args=[signature.pk])
+    if name == "intake:consent_paper":
+        return reverse(name, args=[other.pk])
     consult = world["consult"]
     assert isinstance(consult, ConsultationRequest)
     if name == "intake:referral_letter" or (

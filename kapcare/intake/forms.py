@@ -281,3 +281,60 @@ class ReferralForm(forms.Form):
                 "Give the patient's email address or phone number, so we can contact them."
             )
         return cleaned
+
+
+class ConsentDocumentForm(forms.Form):
+    title = forms.CharField(
+        max_length=200, initial="Consent to ketamine-assisted psychotherapy"
+    )
+    body = forms.CharField(
+        label="Consent text",
+        widget=forms.Textarea(attrs={"rows": 16}),
+        max_length=40000,
+    )
+    requires_reconsent = forms.BooleanField(
+        label="Patients who signed an earlier version must sign this one",
+        required=False,
+        initial=True,
+    )
+
+
+class PortalConsentForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    agree = forms.BooleanField(
+        label="I have read this consent form, had the chance to ask questions, and agree.",
+        error_messages={
+            "required": "Tick the box to agree, or contact the clinic with questions."
+        },
+    )
+    typed_name = forms.CharField(
+        label="Type your full legal name to sign", max_length=200
+    )
+
+
+class PaperConsentForm(forms.Form):
+    version = forms.IntegerField(label="Version signed", min_value=1)
+    signed_on = forms.DateField(
+        label="Date signed", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    scan = forms.FileField(
+        label="Scanned form (PDF, PNG or JPEG)",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/png,image/jpeg"}
+        ),
+    )
+
+    def clean_signed_on(self) -> Any:
+        day = self.cleaned_data["signed_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("The date cannot be in the future.")
+        return day
+
+    def clean_scan(self) -> Any:
+        scan = self.cleaned_data.get("scan")
+        if scan:
+            try:
+                check_document(scan)
+            except DocumentRefusedError as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return scan

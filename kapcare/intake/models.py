@@ -2,6 +2,7 @@
 people chose to attach."""
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -165,3 +166,73 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"Referral from {self.clinician_name}"
+
+
+class ConsentDocument(models.Model):
+    """One version of the clinic's KAP informed-consent text. Versions are never
+    edited: a change is a new version, which may require patients to sign again."""
+
+    version = models.PositiveIntegerField(unique=True)
+    title = models.CharField(max_length=200)
+    body = models.TextField()
+    requires_reconsent = models.BooleanField(
+        default=True,
+        help_text="Patients who signed an earlier version must sign this one.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"{self.title} v{self.version}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("A consent version is never changed; add a new one.")
+        super().save(*args, **kwargs)
+
+
+class ConsentSignature(models.Model):
+    """A patient's consent to one version: typed in the portal, or a scanned paper form."""
+
+    class Method(models.TextChoices):
+        PORTAL = "portal", "Signed in the portal"
+        PAPER = "paper", "Paper form, scanned"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="consents"
+    )
+    document = models.ForeignKey(
+        ConsentDocument, on_delete=models.PROTECT, related_name="signatures"
+    )
+    method = models.CharField(max_length=10, choices=Method.choices)
+    typed_name = models.CharField(max_length=200, blank=True)
+    signed_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    scan = models.CharField(max_length=200, blank=True, editable=False)
+    scan_content_type = models.CharField(max_length=40, blank=True, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-signed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "document"], name="intake_consent_once_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Consent v{self.document_id} by {self.patient_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kapcare.intake import views
+from kapcare.intake import consent_views, views
 
 app_name = "intake"
 
@@ -10,6 +10,17 @@ urlpatterns = [
     path("self-check/", views.self_check, name="self_check"),
     path("intake/", views.board, name="board"),
     path("intake/referral/", views.referral_create, name="referral_create"),
+    path("intake/consent/", consent_views.consent_documents, name="consent_documents"),
+    path(
+        "intake/consent/patients/<uuid:patient_id>/paper/",
+        consent_views.consent_paper,
+        name="consent_paper",
+    ),
+    path(
+        "intake/consent/signatures/<uuid:signature_id>/scan/",
+        consent_views.consent_scan,
+        name="consent_scan",
+    ),
     path(
         "intake/<uuid:request_id>/letter/",
         views.referral_letter,

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from kapcare.intake import consent_views
 from kapcare.measures import portal_views as measures_portal
 from kapcare.patients import portal_views
 from kapcare.safety import portal_views as safety_portal
@@ -10,6 +11,7 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("access-log/", portal_views.access_log, name="access_log"),
     path("progress/", measures_portal.my_progress, name="my_progress"),
+    path("consent/", consent_views.portal_consent, name="consent"),
     path("safety-plan/", safety_portal.my_safety_plan, name="safety_plan"),
     path(
         "safety-plan/print/",

@@ -101,10 +101,11 @@ def test_the_chart_uses_a_constant_number_of_queries(
     patients = PatientFactory.create_batch(count, responsible_physician=physician)
     client = client_for(nurse)
     client.get(reverse("patients:patient_list"))
-    # Expect 15: session, user, OTP device, clinic profile, permissions (2), the chart with
+    # Expect 17: session, user, OTP device, clinic profile, permissions (2), the chart with
     # its care team (one join), groups, savepoint, chain head, audit insert, head update,
-    # release, the header's open-alert count and the chart's unresolved alerts.
-    with django_assert_max_num_queries(15):
+    # release, the header's open-alert count, the chart's unresolved alerts, and the
+    # consent versions and the patient's signatures.
+    with django_assert_max_num_queries(17):
         assert client.get(_url(patients[-1])).status_code == 200
 
 
