@@ -17,6 +17,7 @@ from kapcare.intake.models import (
     ConsentDocument,
     ConsentSignature,
     ConsultationRequest,
+    EligibilityAssessment,
     Referral,
 )
 from kapcare.measures.models import (
@@ -95,6 +96,10 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "intake:consent_paper": ("post", CLINICAL),
     "intake:consent_scan": ("get", CLINICAL),
     "portal:consent": ("get", {"patient"}),
+    "intake:assessment_list": ("get", CLINICAL),
+    "intake:assessment_edit": ("get", CLINICAL),
+    "intake:assessment_detail": ("get", CLINICAL),
+    "intake:assessment_addendum": ("post", CLINICAL),
     "portal:home": ("get", {"patient"}),
     "portal:access_log": ("get", {"patient"}),
     "portal:my_progress": ("get", {"patient"}),
@@ -191,9 +196,12 @@ def world(db: None) -> dict[str, object]:
         patient=other_patient, document=document, method="paper",
         signed_at=timezone.now(), scan=scan, scan_content_type="application/pdf",
     )  # fmt: skip
+    assessment = EligibilityAssessment.objects.create(
+        patient=other_patient, created_by=staff
+    )
     return {
         "people": people, "patient": other_patient, "own_link": own_link,
-        "consult": consult, "signature": signature,
+        "consult": consult, "signature": signature, "assessment": assessment,
     }  # fmt: skip
 
 
@@ -230,8 +238,12 @@ def _url(name: str, world: dict[str, object]) -> str:
         signature = world["signature"]
         assert isinstance(signature, ConsentSignature)
         return reverse(name, args=[signature.pk])
-    if name == "intake:consent_paper":
+    if name in {"intake:consent_paper", "intake:assessment_list"}:
         return reverse(name, args=[other.pk])
+    if name.startswith("intake:assessment_"):
+        assessment = world["assessment"]
+        assert isinstance(assessment, EligibilityAssessment)
+        return reverse(name, args=[other.pk, assessment.pk])
     consult = world["consult"]
     assert isinstance(consult, ConsultationRequest)
     if name == "intake:referral_letter" or (

@@ -7,7 +7,12 @@ from django.conf import settings
 from django.core import signing
 from django.utils import timezone
 
-from kapcare.intake.models import ConsultationRequest
+from kapcare.intake.eligibility import CONTRAINDICATIONS, PRECAUTIONS
+from kapcare.intake.models import (
+    AntidepressantTrial,
+    ConsultationRequest,
+    EligibilityAssessment,
+)
 from kapcare.intake.selfcheck import QUESTIONS, TRIED_CHOICES
 from kapcare.lib.canada import clean_canadian_phone
 from kapcare.lib.documents import DocumentRefusedError, check_document
@@ -338,3 +343,69 @@ class PaperConsentForm(forms.Form):
             except DocumentRefusedError as exc:
                 raise forms.ValidationError(str(exc)) from exc
         return scan
+
+
+class AssessmentForm(forms.ModelForm[EligibilityAssessment]):
+    contraindications = forms.MultipleChoiceField(
+        label="Contraindications (esketamine label)",
+        choices=CONTRAINDICATIONS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    precautions = forms.MultipleChoiceField(
+        label="Precautions (esketamine label)",
+        choices=PRECAUTIONS,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = EligibilityAssessment
+        fields = [
+            "episode_months", "severity", "augmentation_used", "ect_used",
+            "contraindications", "precautions", "override_reason",
+            "bp_systolic", "bp_diastolic", "heart_rate", "weight_kg", "height_cm",
+            "psychiatric_history", "substance_history", "current_medications",
+            "takes_benzodiazepine", "takes_lamotrigine", "takes_maoi",
+            "decision", "rationale",
+        ]  # fmt: skip
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 3})
+            for name in (
+                "override_reason", "psychiatric_history", "substance_history",
+                "current_medications", "rationale",
+            )
+        }  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        systolic, diastolic = cleaned.get("bp_systolic"), cleaned.get("bp_diastolic")
+        if systolic is not None and diastolic is not None and diastolic >= systolic:
+            self.add_error("bp_diastolic", "Diastolic must be lower than systolic.")
+        for name, low, high in (
+            ("bp_systolic", 50, 300), ("bp_diastolic", 20, 200), ("heart_rate", 20, 250),
+            ("weight_kg", 20, 400), ("height_cm", 90, 250), ("episode_months", 0, 600),
+        ):  # fmt: skip
+            value = cleaned.get(name)
+            if value is not None and not low <= value <= high:
+                self.add_error(name, f"Enter a value from {low} to {high}.")
+        return cleaned
+
+
+TrialFormSet: type[
+    forms.BaseInlineFormSet[
+        AntidepressantTrial, EligibilityAssessment, forms.ModelForm[AntidepressantTrial]
+    ]
+] = forms.inlineformset_factory(
+    EligibilityAssessment,
+    AntidepressantTrial,
+    fields=["drug", "dose", "duration_weeks", "adequate", "outcome", "reason_stopped"],
+    extra=2,
+    can_delete=True,
+)
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label="Addendum", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from kapcare.intake.eligibility import SEVERITY
+
 
 class ConsultationRequest(models.Model):
     """Someone asking for a free consultation (not yet a patient)."""
@@ -236,3 +238,127 @@ class ConsentSignature(models.Model):
 
     def __str__(self) -> str:
         return f"Consent v{self.document_id} by {self.patient_id}"
+
+
+class EligibilityAssessment(models.Model):
+    """The physician's documented decision on whether ketamine suits this patient.
+    Signed assessments are read-only; later changes are dated addenda."""
+
+    class Decision(models.TextChoices):
+        ELIGIBLE = "eligible", "Eligible"
+        NOT_ELIGIBLE = "not_eligible", "Not eligible"
+        DEFERRED = "deferred", "Decision deferred"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="eligibility"
+    )
+    episode_months = models.PositiveSmallIntegerField(
+        "duration of the current episode (months)", null=True, blank=True
+    )
+    severity = models.CharField(
+        "symptom severity", max_length=20, blank=True,
+        choices=[(code, label) for code, label, _ in SEVERITY],
+    )  # fmt: skip
+    augmentation_used = models.BooleanField("augmentation used", default=False)
+    ect_used = models.BooleanField("ECT used", default=False)
+    contraindications = models.JSONField(default=list, blank=True)
+    precautions = models.JSONField(default=list, blank=True)
+    override_reason = models.TextField(
+        "reason to proceed despite a contraindication", blank=True
+    )
+    bp_systolic = models.PositiveSmallIntegerField(
+        "BP systolic (mmHg)", null=True, blank=True
+    )
+    bp_diastolic = models.PositiveSmallIntegerField(
+        "BP diastolic (mmHg)", null=True, blank=True
+    )
+    heart_rate = models.PositiveSmallIntegerField(
+        "heart rate (/min)", null=True, blank=True
+    )
+    weight_kg = models.DecimalField(
+        "weight (kg)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    height_cm = models.DecimalField(
+        "height (cm)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    psychiatric_history = models.TextField(blank=True)
+    substance_history = models.TextField("substance use history", blank=True)
+    current_medications = models.TextField(blank=True)
+    takes_benzodiazepine = models.BooleanField("takes a benzodiazepine", default=False)
+    takes_lamotrigine = models.BooleanField("takes lamotrigine", default=False)
+    takes_maoi = models.BooleanField("takes an MAOI", default=False)
+    decision = models.CharField(max_length=15, choices=Decision.choices, blank=True)
+    rationale = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Eligibility assessment for {self.patient_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if (
+            not self._state.adding
+            and type(self).objects.filter(pk=self.pk, signed_at__isnull=False).exists()
+        ):
+            raise PermissionError("A signed assessment is read-only; add an addendum.")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class AntidepressantTrial(models.Model):
+    class Outcome(models.TextChoices):
+        NO_RESPONSE = "no_response", "No response"
+        PARTIAL = "partial", "Partial response (< 50 %)"
+        RESPONSE = "response", "Response"
+        INTOLERANCE = "intolerance", "Stopped for side effects"
+
+    assessment = models.ForeignKey(
+        EligibilityAssessment, on_delete=models.CASCADE, related_name="trials"
+    )
+    drug = models.CharField(max_length=100)
+    dose = models.CharField(max_length=60, blank=True)
+    duration_weeks = models.PositiveSmallIntegerField(null=True, blank=True)
+    adequate = models.BooleanField("adequate dose and duration", default=False)
+    outcome = models.CharField(max_length=15, choices=Outcome.choices)
+    reason_stopped = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.drug
+
+
+class AssessmentAddendum(models.Model):
+    assessment = models.ForeignKey(
+        EligibilityAssessment, on_delete=models.PROTECT, related_name="addenda"
+    )
+    text = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Addendum {self.created_at:%Y-%m-%d}"

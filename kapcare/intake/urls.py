@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kapcare.intake import consent_views, views
+from kapcare.intake import assessment_views, consent_views, views
 
 app_name = "intake"
 
@@ -10,6 +10,26 @@ urlpatterns = [
     path("self-check/", views.self_check, name="self_check"),
     path("intake/", views.board, name="board"),
     path("intake/referral/", views.referral_create, name="referral_create"),
+    path(
+        "intake/patients/<uuid:patient_id>/eligibility/",
+        assessment_views.assessment_list,
+        name="assessment_list",
+    ),
+    path(
+        "intake/patients/<uuid:patient_id>/eligibility/<uuid:assessment_id>/edit/",
+        assessment_views.assessment_edit,
+        name="assessment_edit",
+    ),
+    path(
+        "intake/patients/<uuid:patient_id>/eligibility/<uuid:assessment_id>/",
+        assessment_views.assessment_detail,
+        name="assessment_detail",
+    ),
+    path(
+        "intake/patients/<uuid:patient_id>/eligibility/<uuid:assessment_id>/addendum/",
+        assessment_views.assessment_addendum,
+        name="assessment_addendum",
+    ),
     path("intake/consent/", consent_views.consent_documents, name="consent_documents"),
     path(
         "intake/consent/patients/<uuid:patient_id>/paper/",
