@@ -1,7 +1,10 @@
 """The chart's eligibility tab: assessments, the draft form, signing and addenda."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.db import transaction
+from django.forms import BaseInlineFormSet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -47,7 +50,7 @@ def assessment_list(request: AuthenticatedHttpRequest, patient_id: str) -> HttpR
             "intake:assessment_edit", patient_id=patient.pk, assessment_id=assessment.pk
         )
     items = [
-        (a, assessments.summarise(a))
+        (a, assessments.summary_for(a))
         for a in patient.eligibility.select_related("signed_by").prefetch_related(
             "trials"
         )
@@ -72,39 +75,9 @@ def assessment_edit(
     form = AssessmentForm(request.POST or None, instance=assessment)
     trials = TrialFormSet(request.POST or None, instance=assessment)
     if request.method == "POST" and form.is_valid() and trials.is_valid():
-        with transaction.atomic():
-            fresh = EligibilityAssessment.objects.select_for_update().get(
-                pk=assessment.pk
-            )
-            if fresh.is_signed:
-                messages.error(
-                    request, "It was signed meanwhile; add an addendum instead."
-                )
-                return redirect(
-                    "intake:assessment_detail", patient_id=patient_id,
-                    assessment_id=assessment.pk,
-                )  # fmt: skip
-            saved = form.save(commit=False)
-            saved.updated_at = timezone.now()
-            saved.save()
-            trials.save()
-            assessments.record_saved(request, saved)
-        if "sign" in request.POST:
-            try:
-                assessments.sign_assessment(
-                    request=request, assessment=saved, by=request.user
-                )
-            except assessments.AssessmentError as exc:
-                messages.error(request, f"Saved, not signed: {exc}")
-                return redirect(request.path)
-            messages.success(request, "Assessment signed. It is now read-only.")
-            return redirect(
-                "intake:assessment_detail",
-                patient_id=patient_id,
-                assessment_id=saved.pk,
-            )
-        messages.success(request, "Draft saved.")
-        return redirect(request.path)
+        outcome = _save_and_maybe_sign(request, assessment, form, trials)
+        if outcome is not None:
+            return outcome
     context = {
         "patient": assessment.patient, "tab": "eligibility", "assessment": assessment,
         "form": form, "trials": trials, "summary": assessments.summarise(assessment),
@@ -122,7 +95,7 @@ def assessment_detail(
     )
     context = {
         "patient": assessment.patient, "tab": "eligibility", "assessment": assessment,
-        "summary": assessments.summarise(assessment), "trials": assessment.trials.all(),
+        "summary": assessments.summary_for(assessment), "trials": assessment.trials.all(),
         "addenda": assessment.addenda.select_related("author"),
         "addendum_form": AddendumForm(),
     }  # fmt: skip
@@ -155,3 +128,48 @@ def assessment_addendum(
     return redirect(
         "intake:assessment_detail", patient_id=patient_id, assessment_id=assessment.pk
     )
+
+
+def _save_and_maybe_sign(
+    request: AuthenticatedHttpRequest,
+    assessment: EligibilityAssessment,
+    form: AssessmentForm,
+    trials: BaseInlineFormSet[Any, Any, Any],
+) -> HttpResponse | None:
+    """Save the draft and, if asked, sign it, in one transaction: what the physician
+    signs is exactly what they saw. A draft changed by someone else since it was
+    opened is not overwritten (None: the form is shown again with the message)."""
+    detail = redirect(
+        "intake:assessment_detail",
+        patient_id=assessment.patient_id,
+        assessment_id=assessment.pk,
+    )
+    with transaction.atomic():
+        fresh = EligibilityAssessment.objects.select_for_update().get(pk=assessment.pk)
+        if fresh.is_signed:
+            messages.error(request, "It was signed meanwhile; add an addendum instead.")
+            return detail
+        if form.cleaned_data.get("loaded_at") != fresh.updated_at.isoformat():
+            form.add_error(
+                None,
+                "Someone saved this draft while you were editing it. Your entries are "
+                "below: open the draft again in another tab to compare, then save.",
+            )
+            return None
+        saved = form.save(commit=False)
+        saved.updated_at = timezone.now()
+        saved.save()
+        trials.save()
+        assessments.record_saved(request, saved)
+        if "sign" in request.POST:
+            try:
+                assessments.sign_assessment(
+                    request=request, assessment=saved, by=request.user
+                )
+            except assessments.AssessmentError as exc:
+                messages.error(request, f"Saved, not signed: {exc}")
+                return redirect(request.path)
+            messages.success(request, "Assessment signed. It is now read-only.")
+            return detail
+    messages.success(request, "Draft saved.")
+    return redirect(request.path)

@@ -56,6 +56,26 @@ def summarise(assessment: EligibilityAssessment) -> Summary:
     )
 
 
+def frozen_summary(summary: Summary) -> dict[str, object]:
+    """The summary as signed, kept with the record (later rule changes leave it be)."""
+    return {
+        "failed_trials": summary.failed_trials,
+        "trd": summary.trd,
+        "msm": {"total": summary.msm.total, "band": summary.msm.band}
+        if summary.msm
+        else None,
+        "bmi": str(summary.bmi) if summary.bmi is not None else None,
+        "blocking": list(summary.blocking),
+    }
+
+
+def summary_for(assessment: EligibilityAssessment) -> object:
+    """What the page shows: as signed for a signed record, else computed now."""
+    if assessment.is_signed and assessment.signed_summary:
+        return assessment.signed_summary
+    return summarise(assessment)
+
+
 def is_physician(user: User) -> bool:
     return user.groups.filter(name=Role.PHYSICIAN.value).exists()
 
@@ -98,7 +118,8 @@ def sign_assessment(
             raise AssessmentError(
                 "Record the decision and its rationale before signing."
             )
-        blocking = summarise(locked).blocking
+        summary = summarise(locked)
+        blocking = summary.blocking
         if (
             locked.decision == EligibilityAssessment.Decision.ELIGIBLE
             and blocking
@@ -109,8 +130,9 @@ def sign_assessment(
             )
         now = timezone.now()
         EligibilityAssessment.objects.filter(pk=locked.pk).update(
-            signed_by=by, signed_at=now, updated_at=now
-        )
+            signed_by=by, signed_at=now, updated_at=now,
+            signed_summary=frozen_summary(summary),
+        )  # fmt: skip
         record_event(
             request=request, action=Action.UPDATE, patient=locked.patient,
             information=Information.CLINICAL, object_type="eligibility_assessment",

@@ -1,3 +1,4 @@
+import hashlib
 import time
 import uuid
 from typing import Any
@@ -32,8 +33,10 @@ class SpamRefusedError(Exception):
     """The honeypot was filled or the form came back too fast."""
 
 
-def form_started_token() -> str:
-    return signing.dumps(time.time(), salt=FORM_SALT)
+def form_started_token(submission_key: str) -> str:
+    """When this form was handed out, bound to its submission key, so one fetched
+    token cannot be replayed for many fast posts."""
+    return signing.dumps({"t": time.time(), "k": submission_key}, salt=FORM_SALT)
 
 
 class ConsultationRequestForm(forms.ModelForm[ConsultationRequest]):
@@ -46,7 +49,7 @@ class ConsultationRequestForm(forms.ModelForm[ConsultationRequest]):
     # Honeypot: hidden from people (and screen readers), filled in by bots.
     website = forms.CharField(required=False, label="Leave this field empty")
     started = forms.CharField(widget=forms.HiddenInput)
-    submission_key = forms.CharField(widget=forms.HiddenInput)
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
     self_check = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
@@ -76,8 +79,9 @@ class ConsultationRequestForm(forms.ModelForm[ConsultationRequest]):
         super().__init__(*args, **kwargs)
         self.consent_wording = CONSENT_WORDING.format(clinic=clinic_name)
         self.fields["consent"].label = self.consent_wording
-        self.fields["started"].initial = form_started_token()
-        self.fields["submission_key"].initial = uuid.uuid4().hex
+        key = uuid.uuid4().hex
+        self.fields["submission_key"].initial = key
+        self.fields["started"].initial = form_started_token(key)
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["phone"].widget.attrs.update(
             {"autocomplete": "tel", "inputmode": "tel"}
@@ -110,6 +114,7 @@ class ConsultationRequestForm(forms.ModelForm[ConsultationRequest]):
                 "Your self-check answers have expired; you can take it again or send "
                 "the request without them."
             ) from exc
+        payload["token_hash"] = hashlib.sha256(str(token).encode()).hexdigest()
         return payload
 
     def clean(self) -> dict[str, Any]:
@@ -137,12 +142,13 @@ class ConsultationRequestForm(forms.ModelForm[ConsultationRequest]):
                 "hidden 'website' field or call the clinic."
             )
         try:
-            started = float(
-                signing.loads(
-                    str(self.data.get("started", "")), salt=FORM_SALT, max_age=86_400
-                )
+            stamp = signing.loads(
+                str(self.data.get("started", "")), salt=FORM_SALT, max_age=86_400
             )
-        except (signing.BadSignature, TypeError, ValueError) as exc:
+            started = float(stamp["t"])
+            if stamp["k"] != self.data.get("submission_key"):
+                raise ValueError("token of another form")
+        except (signing.BadSignature, TypeError, ValueError, KeyError) as exc:
             raise SpamRefusedError(
                 "This form is out of date. Please check your details and send again."
             ) from exc
@@ -159,8 +165,9 @@ class SelfCheckForm(ItemAnswersForm):
         super().__init__(*args, instrument=INSTRUMENTS["phq9"], **kwargs)
         self.fields["antidepressants_tried"] = forms.ChoiceField(
             label=(
-                "How many antidepressants have you tried, each at the dose and for "
-                "the time your doctor prescribed?"
+                "In this episode of depression, how many antidepressants have you "
+                "tried at the dose and for the time your doctor prescribed, without "
+                "enough improvement?"
             ),
             choices=TRIED_CHOICES,
             widget=forms.RadioSelect,
@@ -247,7 +254,7 @@ class ReferralForm(forms.Form):
             attrs={"accept": "application/pdf,image/png,image/jpeg"}
         ),
     )
-    submission_key = forms.CharField(widget=forms.HiddenInput)
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -346,6 +353,7 @@ class PaperConsentForm(forms.Form):
 
 
 class AssessmentForm(forms.ModelForm[EligibilityAssessment]):
+    loaded_at = forms.CharField(widget=forms.HiddenInput, required=False)
     contraindications = forms.MultipleChoiceField(
         label="Contraindications (esketamine label)",
         choices=CONTRAINDICATIONS,
@@ -376,6 +384,10 @@ class AssessmentForm(forms.ModelForm[EligibilityAssessment]):
                 "current_medications", "rationale",
             )
         }  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["loaded_at"].initial = self.instance.updated_at.isoformat()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -137,8 +137,21 @@ class SelfCheck(models.Model):
     phq9_band = models.CharField(max_length=40, blank=True)
     antidepressants_tried = models.CharField(max_length=10)
     screening_answers = models.JSONField()
-    outcome = models.CharField(max_length=20)
+    outcome = models.CharField(
+        max_length=20,
+        choices=[
+            ("candidate", "May be a candidate"),
+            ("talk_to_doctor", "Talk to a doctor first"),
+            ("not_suitable", "Not suitable"),
+        ],
+    )
     completed_at = models.DateTimeField()
+    token_hash = models.CharField(  # noqa: DJ001 - NULL keeps old rows unique
+        max_length=64,
+        unique=True,
+        null=True,
+        help_text="A self-check can be sent once: its signed answers are not reusable.",
+    )
 
     def __str__(self) -> str:
         return f"Self-check for {self.request_id}: {self.outcome}"
@@ -303,6 +316,9 @@ class EligibilityAssessment(models.Model):
         related_name="+",
     )
     signed_at = models.DateTimeField(null=True, blank=True)
+    signed_summary = models.JSONField(
+        default=dict, blank=True, help_text="TRD, MSM and BMI as shown when signed."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -345,6 +361,20 @@ class AntidepressantTrial(models.Model):
 
     def __str__(self) -> str:
         return self.drug
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._refuse_if_signed()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        self._refuse_if_signed()
+        return super().delete(*args, **kwargs)
+
+    def _refuse_if_signed(self) -> None:
+        if EligibilityAssessment.objects.filter(
+            pk=self.assessment_id, signed_at__isnull=False
+        ).exists():
+            raise PermissionError("The assessment is signed; add an addendum instead.")
 
 
 class AssessmentAddendum(models.Model):

@@ -14,7 +14,8 @@ clinician. The rules (all in /work/shared/clinical/clinical-rules.md):
   your doctor first".
 - Current symptoms: PHQ-9 total >= 10, the caseness cut-off (§7, [V]) and the start
   of the "moderate" band (§1, Kroenke 2001). Below it, or not scorable, gives "talk
-  to your doctor first". PHQ-9 item 9 > 0 puts crisis resources first (§1).
+  to your doctor first". PHQ-9 item 9 > 0 puts crisis resources first (§1); an unanswered item 9 is
+"unknown", never "not at all" (§1), so it shows them too.
 How the three outcomes combine is Kapcare's policy, not a published rule.
 """
 
@@ -102,6 +103,7 @@ class SelfCheckResult:
     phq9_total: int | None
     phq9_band: str | None
     reasons: tuple[str, ...] = field(default_factory=tuple)
+    suicidality_unknown: bool = False
 
 
 def assess(
@@ -113,9 +115,10 @@ def assess(
     phq9 = score("phq9", phq9_answers)
     total = int(phq9.total) if phq9.total is not None else None
     crisis = "suicidal_ideation" in phq9.flags
+    unknown = "item9_missing" in phq9.flags
     blocked = tuple(q.reason for q in CONTRAINDICATIONS if screening.get(q.code))
     if blocked:
-        return SelfCheckResult(NOT_SUITABLE, crisis, total, phq9.band, blocked)
+        return SelfCheckResult(NOT_SUITABLE, crisis, total, phq9.band, blocked, unknown)
     reasons = [q.reason for q in PRECAUTIONS if screening.get(q.code)]
     if antidepressants_tried not in {"2", "3"}:
         reasons.append("fewer than two antidepressants tried, or not sure")
@@ -124,4 +127,4 @@ def assess(
     elif total < CASENESS:
         reasons.append("your answers suggest milder depression right now")
     outcome = TALK_TO_DOCTOR if reasons else CANDIDATE
-    return SelfCheckResult(outcome, crisis, total, phq9.band, tuple(reasons))
+    return SelfCheckResult(outcome, crisis, total, phq9.band, tuple(reasons), unknown)

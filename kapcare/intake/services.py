@@ -43,6 +43,16 @@ class StaleStatusError(Exception):
     """Someone else moved the request first."""
 
 
+class SelfCheckReusedError(Exception):
+    """These self-check answers were already sent with another request."""
+
+
+REUSED = (
+    "These self-check answers were already sent with a request. Send this request "
+    "without them, or take the self-check again."
+)
+
+
 def self_check_token(
     phq9_answers: list[int | None], tried: str, screening: dict[str, bool],
     result: SelfCheckResult,
@@ -90,10 +100,15 @@ def submit_consultation_request(
     existing = ConsultationRequest.objects.filter(submission_key=submission_key).first()
     if existing is not None:
         return existing, False
-    check_rate_limit(ip)
+    token_hash = (self_check or {}).get("token_hash")
+    if token_hash and SelfCheck.objects.filter(token_hash=token_hash).exists():
+        raise SelfCheckReusedError(REUSED)
     now = timezone.now()
     try:
         with transaction.atomic():
+            # Inside the transaction (IMMEDIATE on SQLite, serialised writers), so
+            # simultaneous posts cannot all slip under the limit.
+            check_rate_limit(ip)
             consult = ConsultationRequest(
                 **fields,
                 consent_to_contact_at=now,
@@ -117,6 +132,7 @@ def submit_consultation_request(
                     screening_answers=self_check["screening"],
                     outcome=self_check["outcome"],
                     completed_at=datetime.fromisoformat(self_check["at"]),
+                    token_hash=token_hash,
                 )  # fmt: skip
                 _raise_self_check_alerts(request, consult, check)
             record_event(
@@ -133,9 +149,11 @@ def submit_consultation_request(
         existing = ConsultationRequest.objects.filter(
             submission_key=submission_key
         ).first()
-        if existing is None:
-            raise
-        return existing, False
+        if existing is not None:
+            return existing, False
+        if token_hash and SelfCheck.objects.filter(token_hash=token_hash).exists():
+            raise SelfCheckReusedError(REUSED) from None
+        raise
     return consult, True
 
 
@@ -283,7 +301,22 @@ def link_to_patient(
     """Inside the caller's transaction: the request now points at its chart, and so
     do its safety alerts (they then show on the chart and the caseload)."""
     ConsultationRequest.objects.filter(pk=consult.pk).update(patient=patient)
-    SafetyAlert.objects.filter(consultation_request=consult).update(patient=patient)
+    moved = list(
+        SafetyAlert.objects.filter(consultation_request=consult).values_list(
+            "pk", flat=True
+        )
+    )
+    SafetyAlert.objects.filter(pk__in=moved).update(patient=patient)
+    for alert_id in moved:
+        record_event(
+            request=request,
+            action=Action.UPDATE,
+            patient=patient,
+            information=Information.CLINICAL,
+            object_type="safety_alert",
+            object_id=alert_id,
+            summary=f"Safety alert from the consultation request moved to chart {patient.mrn}",
+        )
     RequestStatusChange.objects.create(
         request=consult, from_status=consult.status, to_status=consult.status,
         note=f"Converted to patient {patient.mrn}", changed_by=by,
@@ -358,8 +391,14 @@ def receive_referral(
                 summary=f"Referral from {data['clinician_name']} entered"
                 + (" with its letter" if letter_name else ""),
             )
-    except Exception:
+    except Exception as exc:
         if letter_name:
             storages["private"].delete(letter_name)
+        if isinstance(exc, IntegrityError):
+            existing = ConsultationRequest.objects.filter(
+                submission_key=data["submission_key"]
+            ).first()
+            if existing is not None:
+                return existing  # the same form, sent twice at once
         raise
     return consult

@@ -75,7 +75,8 @@ def request_create(request: HttpRequest) -> HttpResponse:
         form.spam_check()
     except SpamRefusedError as exc:
         data = request.POST.copy()
-        data["website"], data["started"] = "", form_started_token()
+        key = str(data.get("submission_key", ""))[:64]
+        data["website"], data["started"] = "", form_started_token(key)
         refused = ConsultationRequestForm(data, clinic_name=clinic.name)
         refused.is_valid()
         refused.add_error(None, str(exc))
@@ -95,6 +96,15 @@ def request_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc))
             return render(
                 request, "intake/request_form.html", {"form": form}, status=429
+            )
+        except services.SelfCheckReusedError as exc:
+            data = request.POST.copy()
+            data["self_check"] = ""
+            form = ConsultationRequestForm(data, clinic_name=clinic.name)
+            form.is_valid()
+            form.add_error(None, str(exc))
+            return render(
+                request, "intake/request_form.html", {"form": form}, status=400
             )
         return redirect("intake:request_done")
     if "self_check" in form.errors:
@@ -155,10 +165,12 @@ def _consult_for(
     consult = get_object_or_404(
         ConsultationRequest.objects.select_related("patient"), pk=request_id
     )
+    clinical = request.user.has_perm("patients.view_clinical_record")
     record_event(
         request=request,
         action=Action.VIEW,
-        information=Information.DEMOGRAPHICS,
+        patient=consult.patient,
+        information=Information.CLINICAL if clinical else Information.DEMOGRAPHICS,
         object_type="consultation_request",
         object_id=consult.pk,
         summary=summary,

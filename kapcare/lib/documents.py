@@ -64,7 +64,12 @@ def check_document(upload: UploadedFile) -> Kind:
         try:
             with Image.open(upload) as image:
                 image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        except (
+            UnidentifiedImageError,
+            Image.DecompressionBombError,
+            OSError,
+            SyntaxError,
+        ) as exc:
             raise DocumentRefusedError(
                 "The image could not be read; scan it again or send a PDF."
             ) from exc

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 URL = reverse("intake:request_create")
 
 
-def _started(seconds_ago: float = 30) -> str:
-    return signing.dumps(time.time() - seconds_ago, salt=FORM_SALT)
+def _started(seconds_ago: float = 30, key: str = "key-1") -> str:
+    return signing.dumps({"t": time.time() - seconds_ago, "k": key}, salt=FORM_SALT)
 
 
 def _data(**changes: str) -> dict[str, str]:
@@ -28,10 +28,10 @@ def _data(**changes: str) -> dict[str, str]:
         "given_name": "Noor", "family_name": "Haddad", "email": "noor@example.com",
         "phone": "416 555 0142", "preferred_contact": "email", "preferred_time": "any",
         "heard_from": "doctor", "message": "", "born_on": "", "consent": "on",
-        "website": "", "started": _started(), "submission_key": "key-1",
-        "self_check": "",
+        "website": "", "submission_key": "key-1", "self_check": "",
     }  # fmt: skip
     data.update(changes)
+    data.setdefault("started", _started(key=data["submission_key"]))
     return data
 
 
@@ -112,6 +112,9 @@ def test_the_honeypot_refuses_with_a_message(client: Client) -> None:
 
 def test_a_form_sent_too_fast_is_refused_then_accepted(client: Client) -> None:
     fast = client.post(URL, _data(started=_started(seconds_ago=0.5)))
+    assert "That was very quick" in fast.content.decode()
+    replayed = client.post(URL, _data(submission_key="other", started=_started()))
+    assert "This form is out of date" in replayed.content.decode()
     assert fast.status_code == 400
     assert "That was very quick" in fast.content.decode()
     assert not ConsultationRequest.objects.exists()
@@ -135,7 +138,7 @@ def test_one_address_may_send_five_an_hour(client: Client, settings: Settings) -
     with time_machine.travel(time.time() + 3700):
         later = client.post(
             URL,
-            _data(submission_key="k8", started=_started()),
+            _data(submission_key="k8"),
             REMOTE_ADDR="198.51.100.7",
         )
     assert later.status_code == 302

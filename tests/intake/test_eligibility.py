@@ -115,6 +115,9 @@ def _form(**changes: str) -> dict[str, str]:
         "trials-1-outcome": "partial",
     }  # fmt: skip
     data.update(changes)
+    draft = EligibilityAssessment.objects.first()
+    if draft is not None and "loaded_at" not in changes:
+        data["loaded_at"] = draft.updated_at.isoformat()
     return data
 
 
@@ -204,3 +207,32 @@ def test_only_a_physician_signs_and_addenda_follow_signing(
         .content.decode()
     )
     assert "BP rechecked: 124/80" in detail
+
+
+@pytest.mark.django_db
+def test_a_draft_saved_meanwhile_is_not_overwritten(
+    client_for: ClientFor, nurse: User, physician: User, patient_a: Patient
+) -> None:
+    url = _start(client_for, nurse, patient_a)
+    opened = EligibilityAssessment.objects.get().updated_at.isoformat()
+    client_for(physician).post(url, _form(rationale="Physician's version"))
+    late = client_for(nurse).post(url, _form(rationale="Nurse's", loaded_at=opened))
+    assert "Someone saved this draft while you were editing it" in late.content.decode()
+    assert EligibilityAssessment.objects.get().rationale == "Physician's version"
+
+
+@pytest.mark.django_db
+def test_a_signed_record_keeps_its_summary_and_trials(
+    client_for: ClientFor, physician: User, patient_a: Patient
+) -> None:
+    url = _start(client_for, physician, patient_a)
+    client_for(physician).post(url, _form(sign="1"))
+    assessment = EligibilityAssessment.objects.get()
+    assert assessment.signed_summary["msm"] == {"total": 8, "band": "moderate"}
+    assert assessment.signed_summary["trd"] is True
+    trial = assessment.trials.first()
+    assert trial is not None
+    with pytest.raises(PermissionError):
+        trial.delete()
+    with pytest.raises(PermissionError):
+        trial.save()

@@ -156,3 +156,45 @@ def test_an_attached_item_nine_raises_an_alert_that_follows_the_person(
     consult.refresh_from_db()
     alert.refresh_from_db()
     assert alert.patient == consult.patient is not None
+
+
+@pytest.mark.django_db
+def test_one_self_check_can_be_sent_once(client: Client) -> None:
+    from tests.intake.test_consultation_requests import _data
+
+    result = client.post(URL, _form(item9=2)).content.decode()
+    token = result.split('name="self_check" value="')[1].split('"')[0]
+    client.post(reverse("intake:request_create"), _data(self_check=token))
+    again = client.post(
+        reverse("intake:request_create"), _data(submission_key="k2", self_check=token)
+    )
+    assert "already sent with a request" in again.content.decode()
+    assert SelfCheck.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_front_desk_does_not_see_the_answers(client: Client) -> None:
+    from kapcare.accounts.roles import Role
+    from tests.conftest import make_staff, sign_in
+    from tests.intake.test_consultation_requests import _data
+
+    result = client.post(URL, _form(item9=2, pregnancy="yes")).content.decode()
+    token = result.split('name="self_check" value="')[1].split('"')[0]
+    client.post(reverse("intake:request_create"), _data(self_check=token))
+    consult = ConsultationRequest.objects.get()
+    front = sign_in(Client(), make_staff(Role.FRONT_DESK))
+    page = front.get(
+        reverse("intake:request_detail", args=[consult.pk])
+    ).content.decode()
+    assert "clinical staff can read it" in page
+    assert "pregnancy" not in page and "PHQ-9 16" not in page
+    board = front.get(reverse("intake:board")).content.decode()
+    assert "PHQ-9" not in board
+
+
+@pytest.mark.django_db
+def test_an_unanswered_item_nine_also_shows_crisis_resources(client: Client) -> None:
+    data = _form()
+    del data["item_9"]
+    page = client.post(URL, data).content.decode()
+    assert "help is available now" in page
