@@ -3,7 +3,6 @@
 import datetime as dt
 
 from django.contrib import messages
-from django.core.files.storage import storages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,6 +17,7 @@ from kapcare.intake.forms import (
     PortalConsentForm,
 )
 from kapcare.intake.models import ConsentDocument, ConsentSignature
+from kapcare.lib.documents import private_file_response
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import get_own_chart, get_patient_for_user
 
@@ -123,10 +123,6 @@ def consent_scan(request: AuthenticatedHttpRequest, signature_id: str) -> FileRe
         object_id=signature.pk,
         summary="Opened a scanned consent form",
     )
-    response = FileResponse(
-        storages["private"].open(signature.scan, "rb"),
-        content_type=signature.scan_content_type,
-        filename=f"consent-{signature.patient.mrn}.{signature.scan.rsplit('.', 1)[-1]}",
+    return private_file_response(
+        signature.scan, signature.scan_content_type, f"consent-{signature.patient.mrn}"
     )
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -2,7 +2,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.files.storage import storages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -23,6 +22,7 @@ from kapcare.intake.forms import (
 from kapcare.intake.models import ConsultationRequest, Referral
 from kapcare.intake.selfcheck import assess
 from kapcare.lib.client_ip import client_ip
+from kapcare.lib.documents import private_file_response
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.measures.scoring import ScoringError
 from kapcare.patients import services as patient_services
@@ -286,11 +286,6 @@ def referral_letter(request: AuthenticatedHttpRequest, request_id: str) -> FileR
         object_id=consult.pk,
         summary=f"Read the referral letter from {referral.clinician_name}",
     )
-    response = FileResponse(
-        storages["private"].open(referral.letter, "rb"),
-        content_type=referral.letter_content_type,
-        as_attachment=False,
-        filename=f"referral-{consult.family_name}.{referral.letter.rsplit('.', 1)[-1]}",
+    return private_file_response(
+        referral.letter, referral.letter_content_type, f"referral-{consult.family_name}"
     )
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, UnidentifiedImageError
 
@@ -85,3 +86,14 @@ def save_document(upload: UploadedFile, folder: str) -> tuple[str, Kind]:
         f"{folder}/{uuid.uuid4().hex}.{kind.extension}", upload
     )
     return name, kind
+
+
+def private_file_response(name: str, content_type: str, filename: str) -> FileResponse:
+    """Stream a private document inline, never cached (callers check and audit first)."""
+    response = FileResponse(
+        storages["private"].open(name, "rb"),
+        content_type=content_type,
+        filename=f"{filename}.{name.rsplit('.', 1)[-1]}",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
