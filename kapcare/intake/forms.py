@@ -82,6 +82,12 @@ class ConsultationRequestForm(forms.ModelForm[ConsultationRequest]):
         key = uuid.uuid4().hex
         self.fields["submission_key"].initial = key
         self.fields["started"].initial = form_started_token(key)
+        contact = self.fields["preferred_contact"]
+        heard = self.fields["heard_from"]
+        assert isinstance(contact, forms.ChoiceField)  # noqa: S101 - type narrowing
+        assert isinstance(heard, forms.ChoiceField)  # noqa: S101 - type narrowing
+        contact.choices = ConsultationRequest.Contact.choices  # no blank radio
+        heard.choices = [("", "Choose…"), *ConsultationRequest.HeardFrom.choices]
         self.fields["email"].widget.attrs["autocomplete"] = "email"
         self.fields["phone"].widget.attrs.update(
             {"autocomplete": "tel", "inputmode": "tel"}

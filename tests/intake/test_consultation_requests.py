@@ -149,3 +149,10 @@ def test_every_public_page_calls_to_book_a_consultation(client: Client) -> None:
     for name in ("website:home", "intake:self_check", "accounts:login"):
         page = client.get(reverse(name)).content.decode()
         assert f'href="{URL}"' in page, name
+
+
+@pytest.mark.django_db
+def test_the_contact_choice_has_no_blank_option(client: Client) -> None:
+    page = client.get(URL).content.decode()
+    assert 'name="preferred_contact" value=""' not in page
+    assert ">Choose…</option>" in page
