@@ -359,6 +359,10 @@ class PaperConsentForm(forms.Form):
 
 
 class AssessmentForm(forms.ModelForm[EligibilityAssessment]):
+    """The physician's assessment draft. The numeric bounds in `clean` only catch
+    typing slips (a BP of 1200); they are not clinical thresholds, which this form
+    does not judge."""
+
     loaded_at = forms.CharField(widget=forms.HiddenInput, required=False)
     contraindications = forms.MultipleChoiceField(
         label="Contraindications (esketamine label)",

@@ -74,14 +74,9 @@ def request_create(request: HttpRequest) -> HttpResponse:
     try:
         form.spam_check()
     except SpamRefusedError as exc:
-        data = request.POST.copy()
-        key = str(data.get("submission_key", ""))[:64]
-        data["website"], data["started"] = "", form_started_token(key)
-        refused = ConsultationRequestForm(data, clinic_name=clinic.name)
-        refused.is_valid()
-        refused.add_error(None, str(exc))
-        return render(
-            request, "intake/request_form.html", {"form": refused}, status=400
+        key = str(request.POST.get("submission_key", ""))[:64]
+        return _form_again(
+            request, clinic.name, str(exc), website="", started=form_started_token(key)
         )
     if form.is_valid():
         cleaned: dict[str, Any] = form.cleaned_data
@@ -98,22 +93,25 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 request, "intake/request_form.html", {"form": form}, status=429
             )
         except services.SelfCheckReusedError as exc:
-            data = request.POST.copy()
-            data["self_check"] = ""
-            form = ConsultationRequestForm(data, clinic_name=clinic.name)
-            form.is_valid()
-            form.add_error(None, str(exc))
-            return render(
-                request, "intake/request_form.html", {"form": form}, status=400
-            )
+            return _form_again(request, clinic.name, str(exc), self_check="")
         return redirect("intake:request_done")
     if "self_check" in form.errors:
-        problem = form.errors["self_check"][0]
-        data = request.POST.copy()
-        data["self_check"] = ""
-        form = ConsultationRequestForm(data, clinic_name=clinic.name)
-        form.is_valid()
-        form.add_error(None, problem)
+        problem = str(form.errors["self_check"][0])
+        return _form_again(request, clinic.name, problem, self_check="")
+    return render(request, "intake/request_form.html", {"form": form}, status=400)
+
+
+def _form_again(
+    request: HttpRequest, clinic_name: str, message: str, **replace: str
+) -> HttpResponse:
+    """The person's entries shown again with `message`, some hidden fields replaced
+    (a fresh fill-time token, or self-check answers that cannot be sent)."""
+    data = request.POST.copy()
+    for name, value in replace.items():
+        data[name] = value
+    form = ConsultationRequestForm(data, clinic_name=clinic_name)
+    form.is_valid()
+    form.add_error(None, message)
     return render(request, "intake/request_form.html", {"form": form}, status=400)
 
 
@@ -184,13 +182,14 @@ def request_detail(request: AuthenticatedHttpRequest, request_id: str) -> HttpRe
     patients, others = services.possible_duplicates(consult)
     changes = consult.changes.select_related("changed_by")
     self_check = getattr(consult, "self_check", None)
+    due = services.first_contact_due(consult)
     context = {
         "consult": consult, "changes": changes, "self_check": self_check,
         "duplicate_patients": patients, "duplicate_requests": others,
         "statuses": ConsultationRequest.Status.choices,
         "overdue": consult.status == ConsultationRequest.Status.NEW
-        and services.first_contact_due(consult) < timezone.now(),
-        "first_contact_due": services.first_contact_due(consult),
+        and due < timezone.now(),
+        "first_contact_due": due,
     }  # fmt: skip
     return render(request, "intake/request_detail.html", context)
 

@@ -36,6 +36,15 @@ class CaseloadRow:
     overdue: list[str] = field(default_factory=list)
 
 
+def has_own_patients(user: User) -> bool:
+    """Whether anyone current lists this clinician as physician or therapist."""
+    return (
+        Patient.objects.filter(status__in=CURRENT)
+        .filter(Q(responsible_physician=user) | Q(responsible_therapist=user))
+        .exists()
+    )
+
+
 def caseload_queryset(
     user: User, *, scope: str, phase: str, flag: str, query: str, sort: str
 ) -> QuerySet[Patient]:

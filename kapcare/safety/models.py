@@ -5,6 +5,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -149,8 +150,6 @@ class SafetyAlert(models.Model):
         return ""
 
     def get_subject_url(self) -> str:
-        from django.urls import reverse
-
         if self.patient is not None:
             return self.patient.get_absolute_url()
         return reverse("intake:request_detail", args=[self.consultation_request_id])
@@ -191,7 +190,16 @@ class OnCallShift(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.physician} on call {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.physician} on call {self.period}"
+
+    @property
+    def period(self) -> str:
+        """ "from 2026-11-27 08:00 to 2026-11-28 08:00", in the clinic's time zone."""
+        start, end = (
+            timezone.localtime(self.starts_at),
+            timezone.localtime(self.ends_at),
+        )
+        return f"from {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}"
 
 
 class AlertNotification(models.Model):

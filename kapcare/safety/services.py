@@ -162,11 +162,7 @@ def add_on_call_shift(
             information=Information.CLINIC,
             object_type="on_call_shift",
             object_id=shift.pk,
-            summary=(
-                f"Put {shift.physician.display_name} on call "
-                f"{timezone.localtime(shift.starts_at):%Y-%m-%d %H:%M} to "
-                f"{timezone.localtime(shift.ends_at):%Y-%m-%d %H:%M}"
-            ),
+            summary=f"Put {shift.physician.display_name} on call {shift.period}",
         )
     return shift
 
@@ -179,9 +175,6 @@ def remove_on_call_shift(*, request: HttpRequest, shift: OnCallShift) -> None:
             information=Information.CLINIC,
             object_type="on_call_shift",
             object_id=shift.pk,
-            summary=(
-                f"Removed {shift.physician.display_name}'s on-call shift from "
-                f"{timezone.localtime(shift.starts_at):%Y-%m-%d %H:%M}"
-            ),
+            summary=f"Removed {shift.physician.display_name}'s on-call shift {shift.period}",
         )
         shift.delete()

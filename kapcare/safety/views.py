@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,7 +11,11 @@ from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import get_patient_for_user, record_patients_listed
 from kapcare.patients.models import Patient
 from kapcare.safety import services
-from kapcare.safety.caseload import caseload_queryset, caseload_rows
+from kapcare.safety.caseload import (
+    caseload_queryset,
+    caseload_rows,
+    has_own_patients,
+)
 from kapcare.safety.deadlines import ON_CALL
 from kapcare.safety.escalation import due_times, on_call_at
 from kapcare.safety.forms import (
@@ -162,16 +165,8 @@ def alert_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
 @staff_permission_required()
 def on_call(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The on-call rota: who is paged now, and the shifts to come."""
-    now = timezone.now()
-    shifts = (
-        OnCallShift.objects.filter(ends_at__gt=now)
-        .select_related("physician")
-        .order_by("starts_at")
-    )
-    page = Paginator(shifts, 25).get_page(request.GET.get("page"))
     form = OnCallShiftForm() if request.user.has_perm(ROTA_ADD) else None
-    context = {"page": page, "now_on_call": on_call_at(now), "form": form}
-    return render(request, "safety/on_call.html", context)
+    return _rota_page(request, form)
 
 
 @staff_permission_required(ROTA_ADD)
@@ -183,15 +178,22 @@ def on_call_add(request: AuthenticatedHttpRequest) -> HttpResponse:
             request=request, shift=form.save(commit=False), by=request.user
         )
         messages.success(
-            request,
-            f"{shift.physician.display_name} is on call from "
-            f"{timezone.localtime(shift.starts_at):%Y-%m-%d %H:%M} to "
-            f"{timezone.localtime(shift.ends_at):%Y-%m-%d %H:%M}.",
+            request, f"{shift.physician.display_name} is on call {shift.period}."
         )
         return redirect("safety:on_call")
+    return _rota_page(request, form)
+
+
+def _rota_page(
+    request: AuthenticatedHttpRequest, form: OnCallShiftForm | None
+) -> HttpResponse:
     now = timezone.now()
-    shifts = OnCallShift.objects.filter(ends_at__gt=now).select_related("physician")
-    page = Paginator(shifts, 25).get_page(1)
+    shifts = (
+        OnCallShift.objects.filter(ends_at__gt=now)
+        .select_related("physician")
+        .order_by("starts_at")
+    )
+    page = Paginator(shifts, 25).get_page(request.GET.get("page"))
     context = {"page": page, "now_on_call": on_call_at(now), "form": form}
     return render(request, "safety/on_call.html", context)
 
@@ -211,7 +213,7 @@ def on_call_remove(request: AuthenticatedHttpRequest, shift_id: str) -> HttpResp
 def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The clinician's home: open alerts first, then where each patient stands."""
     form = CaseloadFilterForm(request.GET)
-    mine_default = "mine" if _has_own_patients(request.user) else "all"
+    mine_default = "mine" if has_own_patients(request.user) else "all"
     patients = caseload_queryset(
         request.user,
         scope=form.value("scope", mine_default),
@@ -235,14 +237,6 @@ def caseload(request: AuthenticatedHttpRequest) -> HttpResponse:
         else "safety/caseload.html"
     )
     return render(request, template, context)
-
-
-def _has_own_patients(user: object) -> bool:
-    from kapcare.patients.models import Patient
-
-    return Patient.objects.filter(
-        Q(responsible_physician=user) | Q(responsible_therapist=user)
-    ).exists()
 
 
 def _plan_context(patient: Patient, version: str | None) -> dict[str, object]:
