@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "kapcare.safety",
     "kapcare.clock",
     "kapcare.intake",
+    "kapcare.treatment",
 ]
 
 MIDDLEWARE = [

@@ -12,4 +12,5 @@ urlpatterns = [
     path("measures/", include("kapcare.measures.urls")),
     path("safety/", include("kapcare.safety.urls")),
     path("", include("kapcare.intake.urls")),
+    path("", include("kapcare.treatment.urls")),
 ]

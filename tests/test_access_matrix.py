@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
@@ -32,8 +33,16 @@ from kapcare.measures.services import (
 from kapcare.patients.models import Patient
 from kapcare.safety.models import OnCallShift, SafetyAlert
 from kapcare.safety.services import raise_safety_alert
+from kapcare.treatment import services as treatment_services
+from kapcare.treatment.models import (
+    DosingSession,
+    KetamineLot,
+    Protocol,
+    TreatmentCourse,
+)
 from tests.conftest import make_staff, sign_in
 from tests.factories import PatientFactory, UserFactory
+from tests.treatment.conftest import IV, receive
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +58,7 @@ PERSONAS = [
 CLINICAL = {"therapist", "nurse", "physician"}
 PATIENT_DEMOGRAPHICS = {"front_desk"} | CLINICAL
 STAFF = PATIENT_DEMOGRAPHICS | {"clinic_admin"}
+DOSING = {"nurse", "physician"}
 
 # url name -> (method, personas allowed). Everyone else: anonymous goes to sign-in, others 403.
 PROTECTED: dict[str, tuple[str, set[str]]] = {
@@ -104,6 +114,21 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "portal:access_log": ("get", {"patient"}),
     "portal:my_progress": ("get", {"patient"}),
     "portal:questionnaire_fill": ("get", {"patient"}),
+    "treatment:course_list": ("get", CLINICAL),
+    "treatment:course_create": ("get", {"physician"}),
+    "treatment:course_detail": ("get", CLINICAL),
+    "treatment:course_status": ("post", {"physician"}),
+    "treatment:session_start": ("post", DOSING),
+    "treatment:session_detail": ("get", CLINICAL),
+    "treatment:session_step": ("post", DOSING),
+    "treatment:register": ("get", DOSING),
+    "treatment:register_report": ("get", DOSING),
+    "treatment:lot_receive": ("get", DOSING),
+    "treatment:lot_detail": ("get", DOSING),
+    "treatment:lot_waste": ("get", DOSING),
+    "treatment:lot_count": ("get", DOSING),
+    "treatment:protocol_list": ("get", CLINICAL),
+    "treatment:protocol_edit": ("get", {"physician"}),
 }
 # Reachable by anyone signed in (each routes people by role).
 SIGNED_IN = {
@@ -199,9 +224,22 @@ def world(db: None) -> dict[str, object]:
     assessment = EligibilityAssessment.objects.create(
         patient=other_patient, created_by=staff
     )
+    course = treatment_services.create_course(
+        request=None, patient=other_patient,
+        protocol=Protocol.objects.get(name=IV), indication="depression",
+        phase="induction", prescribed_dose=Decimal("0.5"), planned_sessions=6,
+        starts_on=timezone.localdate(), notes="", by=physician,
+    )  # fmt: skip
+    session = treatment_services.start_session(
+        request=None,
+        course=course,
+        by=physician,
+    )
+    lot = receive(staff, physician)
     return {
         "people": people, "patient": other_patient, "own_link": own_link,
         "consult": consult, "signature": signature, "assessment": assessment,
+        "course": course, "session": session, "lot": lot,
     }  # fmt: skip
 
 
@@ -258,6 +296,8 @@ def _url(name: str, world: dict[str, object]) -> str:
     if name in {"safety:alert_acknowledge", "safety:alert_resolve"}:
         alert = SafetyAlert.objects.get(patient=other)
         return reverse(name, args=[alert.pk])
+    if name.startswith("treatment:"):
+        return _treatment_url(name, world)
     if name in {
         "accounts:staff_edit",
         "accounts:staff_reset_two_factor",
@@ -265,6 +305,27 @@ def _url(name: str, world: dict[str, object]) -> str:
     }:
         return reverse(name, args=[people["physician"].pk])
     return reverse(name)
+
+
+def _treatment_url(name: str, world: dict[str, object]) -> str:
+    other: Patient = world["patient"]  # type: ignore[assignment]
+    course: TreatmentCourse = world["course"]  # type: ignore[assignment]
+    session: DosingSession = world["session"]  # type: ignore[assignment]
+    lot: KetamineLot = world["lot"]  # type: ignore[assignment]
+    args: dict[str, list[object]] = {
+        "treatment:course_list": [other.pk],
+        "treatment:course_create": [other.pk],
+        "treatment:course_detail": [other.pk, course.pk],
+        "treatment:course_status": [other.pk, course.pk],
+        "treatment:session_start": [other.pk, course.pk],
+        "treatment:session_detail": [other.pk, session.pk],
+        "treatment:session_step": [other.pk, session.pk, "complete"],
+        "treatment:lot_detail": [lot.pk],
+        "treatment:lot_waste": [lot.pk],
+        "treatment:lot_count": [lot.pk],
+        "treatment:protocol_edit": [Protocol.objects.get(name=IV).pk],
+    }
+    return reverse(name, args=args.get(name, []))
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -1,4 +1,4 @@
-"""The clinic's roles and what each may do (groups created by migrations 0002, 0003).
+"""The clinic's roles and what each may do (groups created by migrations 0002-0004).
 
 A migration keeps its own frozen copy of this table; tests/accounts/test_roles.py
 fails when the two drift apart, so a change here needs a new migration.
@@ -25,17 +25,27 @@ _DEMOGRAPHICS = (
     "patients.invite_patient",
 )
 _CLINICAL = (*_DEMOGRAPHICS, "patients.view_clinical_record")
+_ROTA = ("safety.add_oncallshift", "safety.delete_oncallshift")
+_DOSING = (
+    "treatment.add_dosingsession",
+    "treatment.view_ketaminelot",
+    "treatment.add_ketaminelot",
+)
+_PRESCRIBING = (
+    "treatment.add_treatmentcourse",
+    "treatment.sign_dosingsession",
+    "treatment.change_protocol",
+)
 
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.CLINIC_ADMIN: (
         "accounts.manage_staff",
         "audit.view_auditevent",
         "website.change_clinicprofile",
-        "safety.add_oncallshift",
-        "safety.delete_oncallshift",
+        *_ROTA,
     ),
-    Role.PHYSICIAN: (*_CLINICAL, "safety.add_oncallshift", "safety.delete_oncallshift"),
-    Role.NURSE: _CLINICAL,
+    Role.PHYSICIAN: (*_CLINICAL, *_ROTA, *_DOSING, *_PRESCRIBING),
+    Role.NURSE: (*_CLINICAL, *_DOSING),
     Role.THERAPIST: _CLINICAL,
     Role.FRONT_DESK: _DEMOGRAPHICS,
     Role.PATIENT: (),
