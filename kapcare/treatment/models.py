@@ -38,6 +38,10 @@ class Protocol(models.Model):
         FIXED = "fixed", "Fixed dose in mg"
 
     name = models.CharField(max_length=120, unique=True)
+    seed_key = models.CharField(
+        max_length=40, blank=True, editable=False,
+        help_text="Set on the templates Kapcare seeds (protocols.py).",
+    )  # fmt: skip
     drug = models.CharField(max_length=12, choices=Drug.choices)
     route = models.CharField(max_length=12, choices=Route.choices)
     dose_basis = models.CharField(max_length=8, choices=DoseBasis.choices)
@@ -94,6 +98,13 @@ class Protocol(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seed_key"],
+                condition=~models.Q(seed_key=""),
+                name="treatment_protocol_seed_key",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -228,11 +228,11 @@ def _session_context(
             "lot", "recorded_by", "witness"
         ).order_by("recorded_at"),
         "is_physician": services.is_physician(user),
-        "checklist_form": bound.get("checklist") or ChecklistForm(instance=session),
-        "vitals_form": bound.get("vitals") or VitalsForm(),
-        "override_form": bound.get("override") or ReasonForm(),
+        "checklist_form": bound.get("checklist") or ChecklistForm(instance=session, prefix="checklist"),
+        "vitals_form": bound.get("vitals") or VitalsForm(prefix="vitals"),
+        "override_form": bound.get("override") or ReasonForm(prefix="override"),
         "dose_form": bound.get("dose") or DoseForm(
-            protocol=protocol,
+            protocol=protocol, prefix="dose",
             initial={
                 "weight_kg": session.weight_kg,
                 "concentration_mg_per_ml": session.concentration_mg_per_ml,
@@ -241,17 +241,15 @@ def _session_context(
                 or protocol.infusion_minutes,
             },
         ),
-        "witness_form": bound.get("witness") or WitnessForm(user=user),
-        "start_form": bound.get("start") or StartDoseForm(drug=protocol.drug),
-        "cadss_form": bound.get("cadss") or DissociationForm(),
-        "note_form": bound.get("note") or NoteForm(),
-        "ae_form": bound.get("adverse_event") or AdverseEventForm(),
-        "aldrete_form": bound.get("aldrete") or AldreteForm(initial=aldrete_initial),
-        "discharge_form": bound.get("discharge") or DischargeForm(),
-        "waste_form": bound.get("waste") or WasteForm(
-            user=user, initial={"amount_mg": None}
-        ),
-        "addendum_form": bound.get("addendum") or AddendumForm(),
+        "witness_form": bound.get("witness") or WitnessForm(user=user, prefix="witness"),
+        "start_form": bound.get("start") or StartDoseForm(drug=protocol.drug, prefix="start"),
+        "cadss_form": bound.get("cadss") or DissociationForm(prefix="cadss"),
+        "note_form": bound.get("note") or NoteForm(prefix="note"),
+        "ae_form": bound.get("adverse_event") or AdverseEventForm(prefix="adverse_event"),
+        "aldrete_form": bound.get("aldrete") or AldreteForm(initial=aldrete_initial, prefix="aldrete"),
+        "discharge_form": bound.get("discharge") or DischargeForm(prefix="discharge"),
+        "waste_form": bound.get("waste") or WasteForm(user=user, prefix="waste"),
+        "addendum_form": bound.get("addendum") or AddendumForm(prefix="addendum"),
     }  # fmt: skip
 
 
@@ -268,7 +266,7 @@ def session_detail(
 def _checklist(
     request: AuthenticatedHttpRequest, session: DosingSession
 ) -> BaseForm | str:
-    form = ChecklistForm(request.POST, instance=session)
+    form = ChecklistForm(request.POST, instance=session, prefix="checklist")
     if not form.is_valid():
         return form
     saved = services.save_checklist(
@@ -282,7 +280,7 @@ def _checklist(
 def _vitals(
     request: AuthenticatedHttpRequest, session: DosingSession
 ) -> BaseForm | str:
-    form = VitalsForm(request.POST)
+    form = VitalsForm(request.POST, prefix="vitals")
     if not form.is_valid():
         return form
     services.record_vitals(
@@ -296,7 +294,7 @@ def _vitals(
 def _override(
     request: AuthenticatedHttpRequest, session: DosingSession
 ) -> BaseForm | str:
-    form = ReasonForm(request.POST)
+    form = ReasonForm(request.POST, prefix="override")
     if not form.is_valid():
         return form
     services.override_blood_pressure(
@@ -307,7 +305,7 @@ def _override(
 
 
 def _dose(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseForm | str:
-    form = DoseForm(request.POST, protocol=session.course.protocol)
+    form = DoseForm(request.POST, protocol=session.course.protocol, prefix="dose")
     if not form.is_valid():
         return form
     data = form.cleaned_data
@@ -323,7 +321,7 @@ def _dose(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseForm
 def _witness(
     request: AuthenticatedHttpRequest, session: DosingSession
 ) -> BaseForm | str:
-    form = WitnessForm(request.POST, user=request.user)
+    form = WitnessForm(request.POST, user=request.user, prefix="witness")
     if not form.is_valid():
         return form
     services.witness_dose(
@@ -334,7 +332,9 @@ def _witness(
 
 
 def _start(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseForm | str:
-    form = StartDoseForm(request.POST, drug=session.course.protocol.drug)
+    form = StartDoseForm(
+        request.POST, drug=session.course.protocol.drug, prefix="start"
+    )
     if not form.is_valid():
         return form
     services.start_dose(
@@ -344,7 +344,7 @@ def _start(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseFor
 
 
 def _cadss(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseForm | str:
-    form = DissociationForm(request.POST)
+    form = DissociationForm(request.POST, prefix="cadss")
     if not form.is_valid():
         return form
     services.rate_dissociation(
@@ -356,7 +356,7 @@ def _cadss(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseFor
 
 
 def _note(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseForm | str:
-    form = NoteForm(request.POST)
+    form = NoteForm(request.POST, prefix="note")
     if not form.is_valid():
         return form
     data = form.cleaned_data
@@ -371,7 +371,7 @@ def _note(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseForm
 def _adverse_event(
     request: AuthenticatedHttpRequest, session: DosingSession
 ) -> BaseForm | str:
-    form = AdverseEventForm(request.POST)
+    form = AdverseEventForm(request.POST, prefix="adverse_event")
     if not form.is_valid():
         return form
     values = {k: form.cleaned_data[k] for k in AdverseEventForm.Meta.fields}
@@ -387,7 +387,7 @@ def _adverse_event(
 def _aldrete(
     request: AuthenticatedHttpRequest, session: DosingSession
 ) -> BaseForm | str:
-    form = AldreteForm(request.POST)
+    form = AldreteForm(request.POST, prefix="aldrete")
     if not form.is_valid():
         return form
     gate = services.score_discharge(
@@ -400,7 +400,7 @@ def _aldrete(
 def _discharge(
     request: AuthenticatedHttpRequest, session: DosingSession
 ) -> BaseForm | str:
-    form = DischargeForm(request.POST)
+    form = DischargeForm(request.POST, prefix="discharge")
     if not form.is_valid():
         return form
     services.discharge_patient(
@@ -411,7 +411,7 @@ def _discharge(
 
 
 def _waste(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseForm | str:
-    form = WasteForm(request.POST, user=request.user)
+    form = WasteForm(request.POST, user=request.user, prefix="waste")
     if not form.is_valid():
         return form
     if session.dose_lot is None:
@@ -438,7 +438,7 @@ def _sign(request: AuthenticatedHttpRequest, session: DosingSession) -> str:
 def _addendum(
     request: AuthenticatedHttpRequest, session: DosingSession
 ) -> BaseForm | str:
-    form = AddendumForm(request.POST)
+    form = AddendumForm(request.POST, prefix="addendum")
     if not form.is_valid():
         return form
     services.add_session_addendum(

@@ -49,7 +49,7 @@ def create_roles(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0003_on_call_rota_permissions"),
-        ("treatment", "0002_seed_protocols"),
+        ("treatment", "0001_courses_sessions_register"),
     ]
 
     operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]

@@ -1,15 +1,15 @@
-"""Seed the protocol template library (clinic-editable afterwards).
+"""The protocol template library as seeded; the clinic edits its copies afterwards.
 
 Every value is from ../shared/clinical/ with its tag; a value the sources do not
-give is left blank and the template says so. Frozen here: migrations never import
-app code.
+give is left blank and the template says so. Seeded after every migrate (and after
+a test database flush) by `seed_protocols`; an existing template, found by its seed
+key, is never overwritten, so the clinic's edits and renames stand.
 """
 
 from typing import Any
 
+from django.apps import apps as global_apps
 from django.apps.registry import Apps
-from django.db import migrations
-from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 BP_ACTION = (
     "Before the dose: weigh the risk of a short-term rise in blood pressure against "
@@ -34,10 +34,17 @@ SHARED_SOURCES = (
 
 PROTOCOLS: list[dict[str, Any]] = [
     {
+        "seed_key": "iv-racemic-0.5",
         "name": "IV racemic ketamine 0.5 mg/kg over 40 min",
-        "drug": "ketamine", "route": "iv", "dose_basis": "per_kg",
-        "usual_dose": "0.5", "max_dose": "1.0", "infusion_minutes": 40,
-        "planned_sessions": 6, "planned_days": 12, "dissociation_rating_minutes": 40,
+        "drug": "ketamine",
+        "route": "iv",
+        "dose_basis": "per_kg",
+        "usual_dose": "0.5",
+        "max_dose": "1.0",
+        "infusion_minutes": 40,
+        "planned_sessions": 6,
+        "planned_days": 12,
+        "dissociation_rating_minutes": 40,
         "observation_minutes": 120,
         "preparation": "Arrange a ride home: no driving or operating machinery until "
         "the next day, after a restful sleep.",
@@ -51,11 +58,18 @@ PROTOCOLS: list[dict[str, Any]] = [
         "sets its own. " + SHARED_SOURCES,
     },
     {
+        "seed_key": "im-racemic",
         "name": "IM racemic ketamine (dose to be set by the clinic)",
-        "drug": "ketamine", "route": "im", "dose_basis": "per_kg",
-        "usual_dose": None, "max_dose": None, "infusion_minutes": None,
-        "planned_sessions": None, "planned_days": None,
-        "dissociation_rating_minutes": None, "observation_minutes": 120,
+        "drug": "ketamine",
+        "route": "im",
+        "dose_basis": "per_kg",
+        "usual_dose": None,
+        "max_dose": None,
+        "infusion_minutes": None,
+        "planned_sessions": None,
+        "planned_days": None,
+        "dissociation_rating_minutes": None,
+        "observation_minutes": 120,
         "preparation": "Arrange a ride home: no driving until the next day.",
         "sources": "No IM ketamine dose for depression was found in the clinical "
         "references (ketamine-pk.md §6.4: adult IM data not found). A physician must "
@@ -64,11 +78,18 @@ PROTOCOLS: list[dict[str, Any]] = [
         "§5.1. " + SHARED_SOURCES,
     },
     {
+        "seed_key": "sublingual-racemic",
         "name": "Sublingual racemic ketamine (dose to be set by the clinic)",
-        "drug": "ketamine", "route": "sublingual", "dose_basis": "fixed",
-        "usual_dose": None, "max_dose": None, "infusion_minutes": None,
-        "planned_sessions": None, "planned_days": None,
-        "dissociation_rating_minutes": None, "observation_minutes": 120,
+        "drug": "ketamine",
+        "route": "sublingual",
+        "dose_basis": "fixed",
+        "usual_dose": None,
+        "max_dose": None,
+        "infusion_minutes": None,
+        "planned_sessions": None,
+        "planned_days": None,
+        "dissociation_rating_minutes": None,
+        "observation_minutes": 120,
         "preparation": "Arrange a ride home: no driving until the next day.",
         "sources": "No sublingual ketamine dosing protocol was found in the clinical "
         "references; only its bioavailability (29%, Rolan 2014 [V]). A physician "
@@ -77,11 +98,19 @@ PROTOCOLS: list[dict[str, Any]] = [
         "label §5.1. " + SHARED_SOURCES,
     },
     {
+        "seed_key": "esketamine-nasal",
         "name": "Esketamine nasal spray 56/84 mg (SPRAVATO)",
-        "drug": "esketamine", "route": "nasal", "dose_basis": "fixed",
-        "usual_dose": "56", "max_dose": "84", "allowed_doses": "28, 56, 84",
-        "infusion_minutes": None, "planned_sessions": 8, "planned_days": 28,
-        "vitals_checkpoints": "0, 40", "dissociation_rating_minutes": None,
+        "drug": "esketamine",
+        "route": "nasal",
+        "dose_basis": "fixed",
+        "usual_dose": "56",
+        "max_dose": "84",
+        "allowed_doses": "28, 56, 84",
+        "infusion_minutes": None,
+        "planned_sessions": 8,
+        "planned_days": 28,
+        "vitals_checkpoints": "0, 40",
+        "dissociation_rating_minutes": None,
         "observation_minutes": 120,
         "preparation": "Do not eat for 2 hours or drink for 30 minutes before. Use "
         "nasal steroids or decongestants at least 1 hour before. Arrange a ride "
@@ -96,18 +125,17 @@ PROTOCOLS: list[dict[str, Any]] = [
 ]
 
 
-def seed(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-    Protocol = apps.get_model("treatment", "Protocol")
+def seed_protocols(apps: Apps = global_apps, **kwargs: Any) -> None:
+    """post_migrate (after migrate, and after a flush, which passes no `apps`):
+    create any seeded template the database lacks."""
+    try:
+        protocol_model = apps.get_model("treatment", "Protocol")
+    except LookupError:
+        return
     for row in PROTOCOLS:
         values = {
             "systolic_max": 140, "diastolic_max": 90, "spo2_min": 93,
             "blood_pressure_action": BP_ACTION, "spo2_action": SPO2_ACTION,
             "discharge_pass_score": 9, **row,
         }  # fmt: skip
-        Protocol.objects.get_or_create(name=row["name"], defaults=values)
-
-
-class Migration(migrations.Migration):
-    dependencies = [("treatment", "0001_courses_sessions_register")]
-
-    operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
+        protocol_model.objects.get_or_create(seed_key=row["seed_key"], defaults=values)
