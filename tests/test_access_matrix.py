@@ -36,6 +36,7 @@ from kapcare.safety.services import raise_safety_alert
 from kapcare.treatment import services as treatment_services
 from kapcare.treatment.models import (
     DosingSession,
+    IntegrationSession,
     KetamineLot,
     Protocol,
     TreatmentCourse,
@@ -129,6 +130,12 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "treatment:lot_count": ("get", DOSING),
     "treatment:protocol_list": ("get", CLINICAL),
     "treatment:protocol_edit": ("get", {"physician"}),
+    "treatment:integration_create": ("get", {"therapist"}),
+    "treatment:integration_detail": ("get", CLINICAL),
+    "treatment:integration_edit": ("get", {"therapist"}),
+    "treatment:timeline": ("get", CLINICAL),
+    "portal:homework": ("get", {"patient"}),
+    "portal:mindfulness": ("get", {"patient"}),
 }
 # Reachable by anyone signed in (each routes people by role).
 SIGNED_IN = {
@@ -236,10 +243,16 @@ def world(db: None) -> dict[str, object]:
         by=physician,
     )
     lot = receive(staff, physician)
+    therapist = people["therapist"]
+    assert therapist is not None
+    integration = IntegrationSession.objects.create(
+        patient=other_patient, dosing_session=session, therapist=therapist,
+        held_on=timezone.localdate(), homework="Walk", psychotherapy_note="Private",
+    )  # fmt: skip
     return {
         "people": people, "patient": other_patient, "own_link": own_link,
         "consult": consult, "signature": signature, "assessment": assessment,
-        "course": course, "session": session, "lot": lot,
+        "course": course, "session": session, "lot": lot, "integration": integration,
     }  # fmt: skip
 
 
@@ -312,6 +325,7 @@ def _treatment_url(name: str, world: dict[str, object]) -> str:
     course: TreatmentCourse = world["course"]  # type: ignore[assignment]
     session: DosingSession = world["session"]  # type: ignore[assignment]
     lot: KetamineLot = world["lot"]  # type: ignore[assignment]
+    integration: IntegrationSession = world["integration"]  # type: ignore[assignment]
     args: dict[str, list[object]] = {
         "treatment:course_list": [other.pk],
         "treatment:course_create": [other.pk],
@@ -324,6 +338,10 @@ def _treatment_url(name: str, world: dict[str, object]) -> str:
         "treatment:lot_waste": [lot.pk],
         "treatment:lot_count": [lot.pk],
         "treatment:protocol_edit": [Protocol.objects.get(name=IV).pk],
+        "treatment:integration_create": [other.pk, session.pk],
+        "treatment:integration_detail": [other.pk, integration.pk],
+        "treatment:integration_edit": [other.pk, integration.pk],
+        "treatment:timeline": [other.pk],
     }
     return reverse(name, args=args.get(name, []))
 

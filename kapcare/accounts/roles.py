@@ -1,4 +1,4 @@
-"""The clinic's roles and what each may do (groups created by migrations 0002-0004).
+"""The clinic's roles and what each may do (groups created by migrations 0002-0005).
 
 A migration keeps its own frozen copy of this table; tests/accounts/test_roles.py
 fails when the two drift apart, so a change here needs a new migration.
@@ -31,6 +31,7 @@ _DOSING = (
     "treatment.view_ketaminelot",
     "treatment.add_ketaminelot",
 )
+_THERAPY_NOTES = ("treatment.view_psychotherapy_notes",)
 _PRESCRIBING = (
     "treatment.add_treatmentcourse",
     "treatment.sign_dosingsession",
@@ -44,9 +45,13 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "website.change_clinicprofile",
         *_ROTA,
     ),
-    Role.PHYSICIAN: (*_CLINICAL, *_ROTA, *_DOSING, *_PRESCRIBING),
+    Role.PHYSICIAN: (*_CLINICAL, *_ROTA, *_DOSING, *_PRESCRIBING, *_THERAPY_NOTES),
     Role.NURSE: (*_CLINICAL, *_DOSING),
-    Role.THERAPIST: _CLINICAL,
+    Role.THERAPIST: (
+        *_CLINICAL,
+        "treatment.add_integrationsession",
+        *_THERAPY_NOTES,
+    ),
     Role.FRONT_DESK: _DEMOGRAPHICS,
     Role.PATIENT: (),
 }

@@ -54,6 +54,7 @@ class AuditEvent(models.Model):
     class Information(models.TextChoices):
         DEMOGRAPHICS = "demographics", "Demographics"
         CLINICAL = "clinical", "Clinical record"
+        PSYCHOTHERAPY = "psychotherapy", "Psychotherapy notes"
         HISTORY = "history", "Change history"
         PATIENT_LIST = "patient_list", "Patient list"
         ACCESS_LOG = "access_log", "Access log"

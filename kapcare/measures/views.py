@@ -48,6 +48,8 @@ from kapcare.measures.services import (
 from kapcare.patients.access import get_patient_for_user
 from kapcare.patients.models import Patient
 from kapcare.safety.models import SafetyAlert
+from kapcare.treatment.models import DosingSession
+from kapcare.treatment.therapy import mindfulness_summary
 
 CLINICAL = "patients.view_clinical_record"
 
@@ -99,6 +101,12 @@ def progress_for(patient: Patient) -> list[Progress]:
         .order_by("authored_at")
         .values_list("instrument", "authored_at", "total", "band")
     )
+    dosing_days = [
+        timezone.localtime(at).date()
+        for at in DosingSession.objects.filter(
+            patient=patient, dose_started_at__isnull=False
+        ).values_list("dose_started_at", flat=True)
+    ]
     series: dict[str, list[Point]] = {}
     for code, authored_at, total, band in rows:
         if total is None:
@@ -117,7 +125,11 @@ def progress_for(patient: Patient) -> list[Progress]:
         except (OutcomeError, KeyError):
             result = None
         # progress_svg escapes every text it writes; the markup itself is ours.
-        svg = mark_safe(progress_svg(instrument, points, chart_id=f"chart-{code}"))  # noqa: S308
+        svg = mark_safe(  # noqa: S308
+            progress_svg(
+                instrument, points, chart_id=f"chart-{code}", dosing_days=dosing_days
+            )
+        )
         progress.append(
             Progress(
                 instrument,
@@ -154,6 +166,7 @@ def patient_measures(
         "send_form": SendLinkForm(instruments=_self_rated()),
         "assign_form": AssignForm(instruments=_self_rated()),
         "assignments": _assignments(patient), "open_links": open_links_for(patient),
+        "mindfulness": mindfulness_summary(patient),
     }  # fmt: skip
     return render(request, "measures/patient_measures.html", context)
 

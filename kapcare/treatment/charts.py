@@ -106,3 +106,33 @@ def vitals_svg(
         legend_y += 16
     parts.append("</svg>")
     return "".join(parts)
+
+
+def weekly_minutes_svg(weeks: Sequence[tuple[str, int]], *, chart_id: str) -> str:
+    """Bars of minutes practised per week (label, minutes), oldest first."""
+    if not weeks:
+        return ""
+    width, height, bottom = 320, 120, 20
+    peak = max(m for _, m in weeks) or 1
+    step = width / len(weeks)
+    total = sum(m for _, m in weeks)
+    parts = [
+        f'<svg class="mini-chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="{chart_id}-title" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{chart_id}-title">Minutes of practice per week: {total} in '
+        f"{len(weeks)} weeks. The table lists each week.</title>",
+    ]
+    for index, (label, minutes) in enumerate(weeks):
+        bar = (height - bottom - 14) * minutes / peak
+        x = index * step + 4
+        y = height - bottom - bar
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{step - 8:.1f}" height="{bar:.1f}" '
+            'fill="#1f5f8b"/>'
+            f'<text x="{x + (step - 8) / 2:.1f}" y="{max(y - 3, 10):.1f}" '
+            f'text-anchor="middle" font-size="10" fill="#1b2430">{minutes}</text>'
+            f'<text x="{x + (step - 8) / 2:.1f}" y="{height - 6}" text-anchor="middle" '
+            f'font-size="10" fill="#55606e">{escape(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -17,7 +17,9 @@ from kapcare.treatment.models import (
     AdverseEvent,
     DosingSession,
     Drug,
+    IntegrationSession,
     KetamineLot,
+    MindfulnessPractice,
     Protocol,
     SessionNote,
     TreatmentCourse,
@@ -416,3 +418,76 @@ class ProtocolForm(forms.ModelForm[Protocol]):
             except ArithmeticError:
                 self.add_error(name, "Numbers separated by commas.")
         return data
+
+
+class IntegrationForm(forms.ModelForm[IntegrationSession]):
+    class Meta:
+        model = IntegrationSession
+        fields = [
+            "held_on", "intentions", "insights", "themes", "goals", "homework",
+            "psychotherapy_note",
+        ]  # fmt: skip
+        widgets = {
+            "held_on": forms.DateInput(attrs={"type": "date"}),
+            **{
+                name: forms.Textarea(attrs={"rows": 3})
+                for name in (
+                    "intentions", "insights", "goals", "homework", "psychotherapy_note"
+                )
+            },
+        }  # fmt: skip
+        labels = {
+            "intentions": "Intentions (before the dose)",
+            "insights": "Insights (after the dose)",
+            "homework": "Homework for the patient",
+        }
+
+    def __init__(self, *args: Any, show_note: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not show_note:
+            del self.fields["psychotherapy_note"]
+
+    def values(self) -> dict[str, Any]:
+        return {
+            k: self.cleaned_data[k]
+            for k in (
+                "held_on",
+                "intentions",
+                "insights",
+                "themes",
+                "goals",
+                "homework",
+            )
+        }
+
+
+MOOD = [(str(n), str(n)) for n in range(11)]
+
+
+class MindfulnessForm(forms.Form):
+    practised_on = forms.DateField(
+        label="Date", widget=forms.DateInput(attrs={"type": "date"}),
+        initial=timezone.localdate,
+    )  # fmt: skip
+    minutes = forms.IntegerField(min_value=1, max_value=600, label="Minutes")
+    practice = forms.ChoiceField(
+        choices=[("", "Choose…"), *MindfulnessPractice.Practice.choices],
+        label="Practice",
+    )
+    mood_before = forms.TypedChoiceField(
+        choices=MOOD, coerce=int, label="Mood before (0 = very low, 10 = very good)"
+    )
+    mood_after = forms.TypedChoiceField(
+        choices=MOOD, coerce=int, label="Mood after (0 = very low, 10 = very good)"
+    )
+    note = forms.CharField(required=False, max_length=300, label="Note (optional)")
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            k: self.cleaned_data[k]
+            for k in (
+                "practised_on", "minutes", "practice", "mood_before", "mood_after",
+                "note",
+            )
+        }  # fmt: skip

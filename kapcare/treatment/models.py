@@ -682,3 +682,116 @@ class StockCount(models.Model):
     @property
     def discrepancy_mg(self) -> Decimal:
         return self.counted_mg - self.expected_mg
+
+
+class IntegrationSession(models.Model):
+    """A therapist's integration session after a dose: intentions, insights, themes,
+    goals and homework (the patient sees the homework once signed). The
+    psychotherapy note is for the therapist and physician only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient",
+        on_delete=models.PROTECT,
+        related_name="integration_sessions",
+    )
+    dosing_session = models.ForeignKey(
+        DosingSession, on_delete=models.PROTECT, related_name="integration_sessions"
+    )
+    therapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    held_on = models.DateField()
+    intentions = models.TextField(
+        blank=True, help_text="What the patient set out to explore, before the dose."
+    )
+    insights = models.TextField(blank=True, help_text="What came up, after the dose.")
+    themes = models.CharField(
+        max_length=300, blank=True, help_text="Comma-separated, e.g. grief, self-worth."
+    )
+    goals = models.TextField(blank=True)
+    homework = models.TextField(
+        blank=True, help_text="Shown to the patient in the portal once signed."
+    )
+    psychotherapy_note = models.TextField(
+        blank=True, help_text="Therapist and physician only; never in the portal."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    signed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-held_on", "-created_at"]
+        permissions = [
+            ("view_psychotherapy_notes", "Read psychotherapy notes"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["patient", "-held_on"], name="treatment_integration_patient"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Integration session {self.held_on:%Y-%m-%d}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("treatment:integration_detail", args=[self.patient_id, self.pk])
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+    @property
+    def theme_list(self) -> list[str]:
+        return [t.strip() for t in self.themes.split(",") if t.strip()]
+
+
+class MindfulnessPractice(models.Model):
+    """One practice the patient logged in the portal."""
+
+    class Practice(models.TextChoices):
+        BREATHING = "breathing", "Breathing"
+        BODY_SCAN = "body_scan", "Body scan"
+        SITTING = "sitting", "Sitting meditation"
+        WALKING = "walking", "Walking meditation"
+        LOVING_KINDNESS = "loving_kindness", "Loving-kindness"
+        MOVEMENT = "movement", "Mindful movement or yoga"
+        OTHER = "other", "Other"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="mindfulness"
+    )
+    practised_on = models.DateField()
+    minutes = models.PositiveSmallIntegerField()
+    practice = models.CharField(max_length=20, choices=Practice.choices)
+    mood_before = models.PositiveSmallIntegerField()
+    mood_after = models.PositiveSmallIntegerField()
+    note = models.CharField(max_length=300, blank=True)
+    submission_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-practised_on", "-created_at"]
+        indexes = [
+            models.Index(
+                fields=["patient", "-practised_on"], name="treatment_mindful_patient"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gte=1, minutes__lte=600),
+                name="treatment_mindful_minutes",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mood_before__lte=10, mood_after__lte=10),
+                name="treatment_mindful_mood_0_10",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_practice_display()} {self.minutes} min"
+
+    @property
+    def mood_change(self) -> int:
+        return self.mood_after - self.mood_before

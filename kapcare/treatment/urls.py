@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kapcare.treatment import register_views, views
+from kapcare.treatment import register_views, therapy_views, views
 
 app_name = "treatment"
 
@@ -52,4 +52,23 @@ urlpatterns = [
         register_views.protocol_edit,
         name="protocol_edit",
     ),
+]
+
+urlpatterns += [
+    path(
+        f"{CHART}sessions/<uuid:session_id>/integration/new/",
+        therapy_views.integration_create,
+        name="integration_create",
+    ),
+    path(
+        f"{CHART}integration/<uuid:integration_id>/",
+        therapy_views.integration_detail,
+        name="integration_detail",
+    ),
+    path(
+        f"{CHART}integration/<uuid:integration_id>/edit/",
+        therapy_views.integration_edit,
+        name="integration_edit",
+    ),
+    path(f"{CHART}timeline/", therapy_views.timeline, name="timeline"),
 ]

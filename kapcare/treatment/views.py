@@ -99,9 +99,9 @@ def course_detail(
     )  # fmt: skip
     context = {
         "patient": patient, "tab": "treatment", "course": course,
-        "sessions": course.sessions.select_related("opened_by", "signed_by").order_by(
-            "number"
-        ),
+        "sessions": course.sessions.select_related("opened_by", "signed_by")
+        .prefetch_related("integration_sessions")
+        .order_by("number"),
         "status_form": CourseStatusForm(initial={"status": course.status}),
     }  # fmt: skip
     return render(request, "treatment/course_detail.html", context)

@@ -2,15 +2,22 @@
 co-signs it; the register balance drops by the dose and the wastage."""
 
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, transaction
 from django.db.models import F
 from django.test import RequestFactory
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    expect,
+)
 from pytest_django.live_server_helper import LiveServer
 
 from kapcare.accounts.roles import Role
@@ -27,6 +34,9 @@ TABLET: ViewportSize = {"width": 820, "height": 1180}
 
 
 def _vitals(page: Page, systolic: int, diastolic: int, hr: int, spo2: int) -> None:
+    """Record one set and wait for its row: each swap redraws the whole session."""
+    rows = page.locator("table.flowsheet tbody th")
+    before = rows.count()
     region = page.get_by_role("region", name="2. Vital signs")
     region.get_by_label("Systolic (mmHg)").fill(str(systolic))
     region.get_by_label("Diastolic (mmHg)").fill(str(diastolic))
@@ -34,6 +44,7 @@ def _vitals(page: Page, systolic: int, diastolic: int, hr: int, spo2: int) -> No
     region.get_by_label("SpO₂ (%)").fill(str(spo2))
     region.get_by_label("Respiratory rate (/min)").fill("14")
     region.get_by_role("button", name="Record vitals").click()
+    expect(rows).to_have_count(before + 1)
     expect(page.get_by_text("Vitals recorded.")).to_be_visible()
 
 
@@ -42,19 +53,34 @@ def _shift_dose_start(page: Page, course_id: uuid.UUID, *, minutes: int) -> None
     in-memory SQLite database and may still hold its table lock for a moment."""
     for _ in range(50):
         try:
-            DosingSession.objects.filter(course_id=course_id).update(
-                dose_started_at=F("dose_started_at") - timedelta(minutes=minutes)
-            )
+            with transaction.atomic():
+                moved = DosingSession.objects.filter(course_id=course_id).update(
+                    dose_started_at=F("dose_started_at") - timedelta(minutes=minutes)
+                )
         except OperationalError:
             page.wait_for_timeout(100)
         else:
+            assert moved == 1
+            started = DosingSession.objects.get(course_id=course_id).dose_started_at
+            assert started is not None
+            assert timezone.now() - started >= timedelta(minutes=minutes)
             return
     raise AssertionError("The session row stayed locked")
 
 
+@pytest.fixture
+def contexts() -> Iterator[list[BrowserContext]]:
+    """Browser contexts the test opens, closed even when it fails."""
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        context.close()
+
+
 def test_a_nurse_runs_an_iv_session_and_a_physician_cosigns(
-    browser: Browser, live_server: LiveServer, transactional_db: None
-) -> None:
+    browser: Browser, live_server: LiveServer, transactional_db: None,
+    contexts: list[BrowserContext],
+) -> None:  # fmt: skip
     nurse = UserFactory.create(roles=[Role.NURSE], full_name="Nora Nurse")
     nurse_device = TOTPDeviceFactory.create(user=nurse)
     witness = UserFactory.create(roles=[Role.NURSE], full_name="Wendy Witness")
@@ -87,6 +113,7 @@ def test_a_nurse_runs_an_iv_session_and_a_physician_cosigns(
         base_url=live_server.url, viewport=TABLET, has_touch=True, locale="en-CA",
         timezone_id="America/Toronto",
     )  # fmt: skip
+    contexts.append(tablet)
     tablet.set_default_timeout(10_000)
     page = tablet.new_page()
     problems: list[str] = []
@@ -189,10 +216,10 @@ def test_a_nurse_runs_an_iv_session_and_a_physician_cosigns(
     expect(page.get_by_text("Patient discharged.")).to_be_visible()
     page.get_by_role("button", name="Complete the session").click()
     expect(page.get_by_text("Awaiting a physician's co-signature.")).to_be_visible()
-    tablet.close()
     assert not problems, problems
 
     desk = browser.new_context(base_url=live_server.url, locale="en-CA")
+    contexts.append(desk)
     desk.set_default_timeout(10_000)
     doctor = desk.new_page()
     sign_in(doctor, physician, physician_device)
@@ -205,7 +232,6 @@ def test_a_nurse_runs_an_iv_session_and_a_physician_cosigns(
 
     doctor.goto("/register/")
     expect(doctor.get_by_role("row", name="KX-2026")).to_contain_text("900.0 mg")
-    desk.close()
     lot = KetamineLot.objects.get(pk=lot.pk)
     assert lot.balance_mg == Decimal("1000.0") - Decimal("41.2") - Decimal("58.8")
     session = DosingSession.objects.get(course=course)

@@ -225,10 +225,10 @@ def test_my_progress_explains_scores_in_plain_words_in_constant_queries(
         )  # fmt: skip
     client = client_for(patient_user)
     client.get(reverse("portal:home"))
-    # Expect at most 16: session, user, clinic profile, OTP device, the portal check's
+    # Expect at most 17: session, user, clinic profile, OTP device, the portal check's
     # chart, the chart, groups, audit write (savepoint, head, insert, update,
-    # release), all totals, open links, permissions (2) for the menu.
-    with django_assert_max_num_queries(16):
+    # release), all totals, dosing days, open links, permissions (2) for the menu.
+    with django_assert_max_num_queries(17):
         page = client.get(reverse("portal:my_progress"))
     text = page.content.decode()
     assert "Your latest score is <strong>8</strong> (mild)" in text

@@ -126,9 +126,9 @@ def test_the_measures_tab_uses_a_constant_number_of_queries(
     # Expect at most 20: session, user, OTP device, clinic profile, permissions (2), the
     # chart, groups, audit write (savepoint, head, insert, update, release), count, one
     # page of responses with who entered them, all totals for the progress charts, the
-    # schedules with their last send, the open links, the header's alert count, the
-    # chart's alerts.
-    with django_assert_max_num_queries(20):
+    # dosing days marked on them, the schedules with their last send, the open links,
+    # the mindfulness log, the header's alert count, the chart's alerts.
+    with django_assert_max_num_queries(22):
         response = client.get(reverse("measures:patient_measures", args=[patient_a.pk]))
     assert len(response.context["page"]) == min(count, 25)
     assert response.content.count(b"<circle") == count

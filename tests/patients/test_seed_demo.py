@@ -31,6 +31,38 @@ def test_it_makes_a_clinic_with_every_role_and_status(
     checked, broken = verify_audit_chain()
     assert broken is None
     assert checked > 41  # 40 charts, the portal link, then the demo measures' events
+    assert "new dosing sessions" in out
+
+
+def test_the_demo_treatment_is_real_and_consistent() -> None:
+    """Courses run through the services: signed sessions, a register that balances,
+    homework for the portal patient, one session open today."""
+    from decimal import Decimal
+
+    from kapcare.treatment.models import (
+        DosingSession,
+        IntegrationSession,
+        KetamineLot,
+        MindfulnessPractice,
+    )
+
+    call_command("seed_demo", "--patients", "20", "--quiet")
+    sessions = DosingSession.objects.all()
+    assert sessions.filter(status="signed").count() >= 6
+    assert sessions.filter(status="in_progress").count() == 1
+    lot = KetamineLot.objects.get()
+    given = sum(s.dose_mg for s in sessions if s.dose_mg and s.dose_started_at)
+    assert lot.balance_mg == Decimal("10000.0") - given
+    portal = Patient.objects.get(user__email="patient@demo.kapcare.test")
+    assert (
+        IntegrationSession.objects.filter(
+            patient=portal, signed_at__isnull=False
+        ).count()
+        == 3
+    )
+    assert MindfulnessPractice.objects.filter(patient=portal).count() > 10
+    call_command("seed_demo", "--patients", "20", "--quiet")
+    assert DosingSession.objects.count() == sessions.count()
 
 
 def test_a_second_run_adds_nothing_twice() -> None:

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kapcare.measures.demo import seed_demo_measures
 from kapcare.patients.demo import seed_demo
+from kapcare.treatment.demo import seed_demo_treatment
 
 
 class Command(BaseCommand):
@@ -27,10 +28,12 @@ class Command(BaseCommand):
         started = time.perf_counter()
         logins, created = seed_demo(patients=options["patients"])
         responses = seed_demo_measures()
+        sessions = seed_demo_treatment()
         elapsed = time.perf_counter() - started
         self.stdout.write(
-            f"Demo clinic ready: {created} new patients and {responses} new "
-            f"questionnaire responses in {elapsed:.1f} s."
+            f"Demo clinic ready: {created} new patients, {responses} new "
+            f"questionnaire responses and {sessions} new dosing sessions in "
+            f"{elapsed:.1f} s."
         )
         if options["quiet"]:
             return
