@@ -18,6 +18,7 @@ from bench.caseload import ACTIVE_PATIENTS, RESPONSES, seed_caseload
 from bench.intake import REQUESTS, seed_requests
 from bench.pages import Page, healthz_page, pages
 from bench.timing import Timing, time_requests
+from bench.treatment import REGISTER_LINES, VITALS
 from kapcare.patients.demo import seed_demo
 from kapcare.patients.models import Patient
 
@@ -56,7 +57,8 @@ def run(args: argparse.Namespace) -> None:
         print(_header(meta))
         print(
             f"Caseload: {ACTIVE_PATIENTS:,} active patients with {RESPONSES:,} responses "
-            f"and {REQUESTS:,} consultation requests seeded in {caseload_seconds:.1f} s."
+            f"and {REQUESTS:,} consultation requests seeded in {caseload_seconds:.1f} s; "
+            f"a dosing session with {VITALS} vitals and {REGISTER_LINES:,} register lines."
         )
         rows = _measure(args)
     print(_table(rows))

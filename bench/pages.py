@@ -13,10 +13,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from bench.caseload import ACTIVE_PATIENTS, PHYSICIAN, RESPONSES
 from bench.intake import FRONT_DESK, REQUESTS
 from bench.timing import Send
+from bench.treatment import REGISTER_LINES, VITALS, seed_treatment
 from kapcare.accounts.models import User
 from kapcare.measures.services import submit_questionnaire_response
 from kapcare.patients.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from kapcare.patients.models import Patient
+from kapcare.treatment.models import DosingSession
 
 NURSE = f"nurse@{DEMO_DOMAIN}"
 CLINIC_ADMIN = f"admin@{DEMO_DOMAIN}"
@@ -95,6 +97,20 @@ def submit_phq9(client: Client, patient: Patient) -> Send:
     return send
 
 
+def record_vitals(client: Client, session: DosingSession) -> Send:
+    url = f"{session.get_absolute_url()}vitals/"
+    data = {
+        "vitals-taken_time": timezone.localtime().strftime("%H:%M"),
+        "vitals-systolic": "126", "vitals-diastolic": "80", "vitals-heart_rate": "74",
+        "vitals-spo2": "97", "vitals-respiratory_rate": "14",
+    }  # fmt: skip
+
+    def send() -> HttpResponseBase:
+        return client.post(url, data, headers={"HX-Request": "true"})
+
+    return send
+
+
 def login_post() -> Send:
     """A real sign-in: a fresh client each time, with the right password (no axes lockout)."""
     data = {"username": NURSE, "password": DEMO_PASSWORD}
@@ -114,6 +130,8 @@ def pages() -> list[Page]:
     search = {"q": common_family_name()}
     physician = signed_in(PHYSICIAN)
     front_desk = signed_in(FRONT_DESK)
+    dosing, recording = seed_treatment(history)
+    month = {"month": timezone.localdate().strftime("%Y-%m")}
     return [
         Page("login page (GET)", lambda: anonymous.get("/accounts/login/")),
         Page("login POST (argon2)", login_post(), expect=302, slow=True),
@@ -157,6 +175,22 @@ def pages() -> list[Page]:
         Page(
             "intake board search ?q=req4242",
             lambda: front_desk.get("/intake/", {"status": "all", "q": "req4242"}),
+        ),
+        Page(
+            f"dosing session page ({VITALS} vitals)",
+            lambda: nurse.get(dosing.get_absolute_url()),
+        ),
+        Page(
+            "record vitals (htmx POST, session redrawn)",
+            record_vitals(nurse, recording),
+        ),
+        Page(
+            "chart timeline (all)",
+            lambda: nurse.get(f"/patients/{history.pk}/timeline/", {"months": "all"}),
+        ),
+        Page(
+            f"register report ({REGISTER_LINES:,} lines this month)",
+            lambda: nurse.get("/register/report/", month),
         ),
         Page(
             "submit PHQ-9 (item 9 > 0)",

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.forms import BaseForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import staff_permission_required
@@ -37,7 +38,7 @@ from kapcare.treatment.forms import (
     at_time_today,
 )
 from kapcare.treatment.models import DosingSession, Protocol, TreatmentCourse
-from kapcare.treatment.vitals import blocks_dose, flags_for
+from kapcare.treatment.vitals import blocks_dose, flags_for, next_vitals_due
 
 CLINICAL = "patients.view_clinical_record"
 
@@ -150,7 +151,11 @@ def session_start(
 def _session(
     request: AuthenticatedHttpRequest, patient_id: str, session_id: str, summary: str
 ) -> DosingSession:
-    patient = _patient(request, patient_id, summary)
+    return _session_of(_patient(request, patient_id, summary), session_id)
+
+
+def _session_of(patient: Patient, session_id: str) -> DosingSession:
+    """The session with everyone it names, for a chart already read (and audited)."""
     session = (
         DosingSession.objects.select_related(
             "course__protocol",
@@ -210,6 +215,12 @@ def _session_context(
     )
     user = request.user
     gate = services.discharge_gate_for(session)
+    vitals_due = next_vitals_due(
+        dose_started_at=session.dose_started_at,
+        checkpoints=protocol.checkpoint_minutes,
+        interval_minutes=protocol.vitals_interval_minutes,
+        taken=[v.taken_at for v in vitals],
+    )
     aldrete_initial = {k: str(v) for k, v in session.aldrete.items()}
     aldrete_initial["escort_present"] = session.escort_present  # type: ignore[assignment]
     return {
@@ -219,6 +230,8 @@ def _session_context(
         "checklist_gaps": services.checklist_gaps(session),
         "dose_gaps": services.dose_gaps(session, base=base, bp_hold=bp_hold),
         "gate": gate,
+        "vitals_due": vitals_due if session.is_open else None,
+        "now": timezone.now(),
         "due_links": open_links_for(session.patient) if session.is_open else [],
         "ratings": session.dissociation_ratings.select_related("rated_by"),
         "notes": session.notes.select_related("written_by"),
@@ -493,7 +506,8 @@ def session_step(
             messages.error(request, "Check the entries marked below.")
     if not request.htmx and not bound:
         return redirect(session)
-    session = _session(request, patient_id, session_id, "Viewed a dosing session")
+    # The step's chart read (audited above) covers the page it answers with.
+    session = _session_of(session.patient, session_id)
     template = (
         "treatment/partials/session_body.html"
         if request.htmx

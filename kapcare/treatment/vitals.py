@@ -11,6 +11,7 @@ The limits live on each protocol template (clinic-editable, each with its source
 """
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -106,3 +107,32 @@ def blocks_dose(reading: Reading, limits: Limits) -> bool:
     """A baseline blood pressure above the protocol's limit holds the dose until a
     physician records an override (SPRAVATO label §2, §9 [S])."""
     return any(f.vital == "blood_pressure" for f in flags_for(reading, limits))
+
+
+CHECKPOINT_GRACE = timedelta(minutes=5)
+
+
+def next_vitals_due(
+    *,
+    dose_started_at: datetime | None,
+    checkpoints: tuple[int, ...],
+    interval_minutes: int | None,
+    taken: list[datetime],
+) -> datetime | None:
+    """When the protocol next asks for vitals after the dose: its first checkpoint
+    (minutes after the dose start) with no reading from 5 minutes before it on; or,
+    with an interval, that long after the latest reading since the dose started.
+    None when the protocol sets neither, or every checkpoint is met."""
+    if dose_started_at is None:
+        return None
+    since_dose = sorted(t for t in taken if t >= dose_started_at - CHECKPOINT_GRACE)
+    if checkpoints:
+        for minute in sorted(checkpoints):
+            due = dose_started_at + timedelta(minutes=minute)
+            if not any(t >= due - CHECKPOINT_GRACE for t in since_dose):
+                return due
+        return None
+    if interval_minutes:
+        last = since_dose[-1] if since_dose else dose_started_at
+        return max(last, dose_started_at) + timedelta(minutes=interval_minutes)
+    return None

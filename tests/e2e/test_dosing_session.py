@@ -1,16 +1,15 @@
 """Issue 6's journey: a nurse runs a whole IV session on a tablet, and a physician
 co-signs it; the register balance drops by the dose and the wastage."""
 
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import OperationalError, transaction
-from django.db.models import F
+import time_machine
 from django.test import RequestFactory
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -18,11 +17,15 @@ from playwright.sync_api import (
     ViewportSize,
     expect,
 )
+from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
+from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.treatment import services
 from kapcare.treatment.models import DosingSession, KetamineLot, Protocol
+from tests.e2e.conftest import _REPORTS as REPORTS
+from tests.e2e.conftest import RESULTS_DIR
 from tests.e2e.support import CHROMIUM, NO_CHROMIUM, sign_in
 from tests.factories import PASSWORD, PatientFactory, TOTPDeviceFactory, UserFactory
 
@@ -48,38 +51,27 @@ def _vitals(page: Page, systolic: int, diastolic: int, hr: int, spo2: int) -> No
     expect(page.get_by_text("Vitals recorded.")).to_be_visible()
 
 
-def _shift_dose_start(page: Page, course_id: uuid.UUID, *, minutes: int) -> None:
-    """Move the dose start back, as if time had passed. The live server shares the
-    in-memory SQLite database and may still hold its table lock for a moment."""
-    for _ in range(50):
-        try:
-            with transaction.atomic():
-                moved = DosingSession.objects.filter(course_id=course_id).update(
-                    dose_started_at=F("dose_started_at") - timedelta(minutes=minutes)
-                )
-        except OperationalError:
-            page.wait_for_timeout(100)
-        else:
-            assert moved == 1
-            started = DosingSession.objects.get(course_id=course_id).dose_started_at
-            assert started is not None
-            assert timezone.now() - started >= timedelta(minutes=minutes)
-            return
-    raise AssertionError("The session row stayed locked")
-
-
 @pytest.fixture
-def contexts() -> Iterator[list[BrowserContext]]:
-    """Browser contexts the test opens, closed even when it fails."""
+def contexts(request: pytest.FixtureRequest) -> Iterator[list[BrowserContext]]:
+    """Browser contexts the test opens, closed even when it fails (after a
+    screenshot of each page into test-results/)."""
     opened: list[BrowserContext] = []
     yield opened
-    for context in opened:
+    reports = request.node.stash.get(REPORTS, {})
+    failed = "call" in reports and reports["call"].failed
+    for n, context in enumerate(opened):
+        if failed:
+            RESULTS_DIR.mkdir(exist_ok=True)
+            for m, tab in enumerate(context.pages):
+                tab.screenshot(
+                    path=RESULTS_DIR / f"dosing_session_{n}_{m}.png", full_page=True
+                )
         context.close()
 
 
 def test_a_nurse_runs_an_iv_session_and_a_physician_cosigns(
     browser: Browser, live_server: LiveServer, transactional_db: None,
-    contexts: list[BrowserContext],
+    contexts: list[BrowserContext], settings: Settings,
 ) -> None:  # fmt: skip
     nurse = UserFactory.create(roles=[Role.NURSE], full_name="Nora Nurse")
     nurse_device = TOTPDeviceFactory.create(user=nurse)
@@ -121,6 +113,10 @@ def test_a_nurse_runs_an_iv_session_and_a_physician_cosigns(
     page.on(
         "console",
         lambda m: problems.append(m.text) if m.type == "error" else None,
+    )
+    page.on(
+        "response",
+        lambda r: problems.append(f"{r.status} {r.url}") if r.status >= 400 else None,
     )
     sign_in(page, nurse, nurse_device)
     page.goto(course.get_absolute_url())
@@ -203,20 +199,45 @@ def test_a_nurse_runs_an_iv_session_and_a_physician_cosigns(
     ).first.check()
     discharge.get_by_label("The escort is here").check()
     discharge.get_by_role("button", name="Save score").click()
+    # Each step redraws the session: wait for this step's own message before the next.
+    expect(page.get_by_text("Aldrete score 10 recorded.")).to_be_visible()
     gate = page.locator(".gate")
     expect(gate).to_contain_text("Not ready for discharge")
     expect(gate).to_contain_text("the protocol asks for at least 120 min")
     expect(page.get_by_role("button", name="Discharge the patient")).to_have_count(0)
 
-    # The 40-min infusion and 2 h of observation pass.
-    _shift_dose_start(page, course.pk, minutes=161)
+    # The 40-min infusion and 2 h of observation pass (the server's clock moves;
+    # nobody is signed out for being idle meanwhile).
+    settings.STAFF_IDLE_TIMEOUT = timedelta(hours=4)
+    with time_machine.travel(timezone.now() + timedelta(minutes=161), tick=True):
+        try:
+            _after_observation(
+                page, browser, live_server, contexts, physician, physician_device,
+                session_url,
+            )  # fmt: skip
+        except AssertionError as failure:
+            raise AssertionError(f"{failure}\nBrowser problems: {problems}") from None
+    assert not problems, problems
+    lot = KetamineLot.objects.get(pk=lot.pk)
+    assert lot.balance_mg == Decimal("1000.0") - Decimal("41.2") - Decimal("58.8")
+    session = DosingSession.objects.get(course=course)
+    assert (session.status, session.signed_by_id, session.vitals.count()) == (
+        "signed", physician.pk, 5,
+    )  # fmt: skip
+
+
+def _after_observation(
+    page: Page, browser: Browser, live_server: LiveServer,
+    contexts: list[BrowserContext], physician: User, physician_device: TOTPDevice,
+    session_url: str,
+) -> None:  # fmt: skip
+    """Discharge, completion, the physician's co-signature and the register."""
     page.get_by_role("link", name="Refresh the page").click()
     expect(page.locator(".gate")).to_contain_text("Ready for discharge (Aldrete 10)")
     page.get_by_role("button", name="Discharge the patient").click()
     expect(page.get_by_text("Patient discharged.")).to_be_visible()
     page.get_by_role("button", name="Complete the session").click()
     expect(page.get_by_text("Awaiting a physician's co-signature.")).to_be_visible()
-    assert not problems, problems
 
     desk = browser.new_context(base_url=live_server.url, locale="en-CA")
     contexts.append(desk)
@@ -232,9 +253,3 @@ def test_a_nurse_runs_an_iv_session_and_a_physician_cosigns(
 
     doctor.goto("/register/")
     expect(doctor.get_by_role("row", name="KX-2026")).to_contain_text("900.0 mg")
-    lot = KetamineLot.objects.get(pk=lot.pk)
-    assert lot.balance_mg == Decimal("1000.0") - Decimal("41.2") - Decimal("58.8")
-    session = DosingSession.objects.get(course=course)
-    assert (session.status, session.signed_by_id, session.vitals.count()) == (
-        "signed", physician.pk, 5,
-    )  # fmt: skip

@@ -86,3 +86,48 @@ def test_the_gate_needs_an_escort_and_a_complete_score() -> None:
 
 def test_the_gate_stays_shut_before_the_dose() -> None:
     assert "observation has not begun" in gate(observed_minutes=None)[0]
+
+
+def test_the_next_vitals_follow_the_protocols_checkpoints() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from kapcare.treatment.vitals import next_vitals_due
+
+    start = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+    due = next_vitals_due(
+        dose_started_at=start, checkpoints=(0, 40), interval_minutes=None, taken=[]
+    )
+    assert due == start
+    due = next_vitals_due(
+        dose_started_at=start, checkpoints=(0, 40), interval_minutes=None,
+        taken=[start - timedelta(minutes=3)],
+    )  # fmt: skip
+    assert due == start + timedelta(minutes=40)
+    assert next_vitals_due(
+        dose_started_at=start, checkpoints=(0, 40), interval_minutes=None,
+        taken=[start, start + timedelta(minutes=38)],
+    ) is None  # fmt: skip
+
+
+def test_the_next_vitals_follow_an_interval_from_the_latest_reading() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from kapcare.treatment.vitals import next_vitals_due
+
+    start = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+    assert next_vitals_due(
+        dose_started_at=start, checkpoints=(), interval_minutes=15,
+        taken=[start - timedelta(minutes=30), start + timedelta(minutes=20)],
+    ) == start + timedelta(minutes=35)  # fmt: skip
+    assert (
+        next_vitals_due(
+            dose_started_at=None, checkpoints=(), interval_minutes=15, taken=[]
+        )
+        is None
+    )
+    assert (
+        next_vitals_due(
+            dose_started_at=start, checkpoints=(), interval_minutes=None, taken=[]
+        )
+        is None
+    )
