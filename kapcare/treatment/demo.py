@@ -192,6 +192,10 @@ def seed_demo_treatment(seed: int = 6) -> int:
             ),
             witness=staff["physician"], password=DEMO_PASSWORD, by=staff["nurse"],
         )  # fmt: skip
+        # Synthetic history: the delivery came a month ago, before the first dose.
+        RegisterEntry.objects.filter(lot=lot, kind=RegisterEntry.Kind.RECEIPT).update(
+            recorded_at=timezone.now() - timedelta(days=30)
+        )
         for index, patient in enumerate(patients):
             course = services.create_course(
                 request=None, patient=patient, protocol=iv, indication="depression",

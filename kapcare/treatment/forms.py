@@ -177,9 +177,6 @@ class DoseForm(forms.Form):
         label="Bag volume (mL)", min_value=Decimal("1"), max_value=Decimal("1000"),
         decimal_places=1, required=False,
     )  # fmt: skip
-    infusion_minutes = forms.IntegerField(
-        label="Infusion time (min)", min_value=1, max_value=240, required=False
-    )
 
     def __init__(self, *args: Any, protocol: Protocol, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -187,23 +184,14 @@ class DoseForm(forms.Form):
         if protocol.is_per_kg:
             self.fields["weight_kg"].required = True
         if protocol.route == "iv":
-            for name in (
-                "concentration_mg_per_ml",
-                "bag_volume_ml",
-                "infusion_minutes",
-            ):
+            for name in ("concentration_mg_per_ml", "bag_volume_ml"):
                 self.fields[name].required = True
         elif protocol.route == "nasal":
-            for name in (
-                "concentration_mg_per_ml",
-                "bag_volume_ml",
-                "infusion_minutes",
-            ):
+            for name in ("concentration_mg_per_ml", "bag_volume_ml"):
                 del self.fields[name]
         else:
             self.fields["concentration_mg_per_ml"].required = True
             del self.fields["bag_volume_ml"]
-            del self.fields["infusion_minutes"]
 
 
 class ClinicianChoiceField(forms.ModelChoiceField[User]):
@@ -224,7 +212,9 @@ class WitnessForm(forms.Form):
         queryset=User.objects.none(), label="Second clinician", empty_label="Choose…"
     )
     witness_password = forms.CharField(
-        label="Their password", widget=forms.PasswordInput, strip=False
+        label="Their password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        strip=False,
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -384,6 +374,9 @@ class CountForm(WitnessForm):
     ]
 
 
+FROZEN_WHEN_USED = ("drug", "route", "dose_basis", "infusion_minutes")
+
+
 class ProtocolForm(forms.ModelForm[Protocol]):
     class Meta:
         model = Protocol
@@ -411,12 +404,33 @@ class ProtocolForm(forms.ModelForm[Protocol]):
         usual, maximum = data.get("usual_dose"), data.get("max_dose")
         if usual is not None and maximum is not None and usual > maximum:
             self.add_error("usual_dose", "The usual dose is above the maximum.")
-        for name in ("allowed_doses", "vitals_checkpoints"):
-            text = data.get(name) or ""
-            try:
-                [Decimal(v.strip()) for v in text.split(",") if v.strip()]
-            except ArithmeticError:
-                self.add_error(name, "Numbers separated by commas.")
+        allowed = (data.get("allowed_doses") or "").split(",")
+        try:
+            [Decimal(v.strip()) for v in allowed if v.strip()]
+        except ArithmeticError:
+            self.add_error("allowed_doses", "Numbers separated by commas.")
+        checkpoints = [
+            v.strip() for v in (data.get("vitals_checkpoints") or "").split(",")
+        ]
+        if any(v and not (v.isdigit() and int(v) <= 600) for v in checkpoints):
+            self.add_error(
+                "vitals_checkpoints",
+                "Whole minutes from 0 to 600, separated by commas.",
+            )
+        score = data.get("discharge_pass_score")
+        if score is not None and not 0 <= score <= 10:
+            self.add_error(
+                "discharge_pass_score", "The Aldrete total runs from 0 to 10."
+            )
+        if not self.instance._state.adding and self.instance.courses_using():
+            for name in FROZEN_WHEN_USED:
+                if name in self.changed_data:
+                    self.add_error(
+                        name,
+                        "Courses were prescribed from this protocol, so its drug, "
+                        "route, dose basis and infusion time stay as they are: make "
+                        "a new protocol instead.",
+                    )
         return data
 
 

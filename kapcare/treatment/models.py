@@ -37,6 +37,7 @@ class Protocol(models.Model):
         PER_KG = "per_kg", "mg per kg of body weight"
         FIXED = "fixed", "Fixed dose in mg"
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=120, unique=True)
     seed_key = models.CharField(
         max_length=40, blank=True, editable=False,
@@ -138,6 +139,9 @@ class Protocol(models.Model):
         return tuple(
             Decimal(v.strip()) for v in self.allowed_doses.split(",") if v.strip()
         )
+
+    def courses_using(self) -> int:
+        return TreatmentCourse.objects.filter(protocol=self).count()
 
     @property
     def checkpoint_minutes(self) -> tuple[int, ...]:

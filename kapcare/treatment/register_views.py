@@ -2,9 +2,12 @@
 the printable monthly report; and the protocol template library."""
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -170,6 +173,14 @@ def lot_count(request: AuthenticatedHttpRequest, lot_id: str) -> HttpResponse:
     )
 
 
+def _balance_before(moment: datetime) -> "QuerySet[RegisterEntry, Any]":
+    return (
+        RegisterEntry.objects.filter(lot=OuterRef("pk"), recorded_at__lt=moment)
+        .order_by("-recorded_at", "-id")
+        .values("balance_after_mg")[:1]
+    )
+
+
 @staff_permission_required(VIEW)
 def register_report(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A month of register lines per lot, with opening and closing balances, to print."""
@@ -183,17 +194,27 @@ def register_report(request: AuthenticatedHttpRequest) -> HttpResponse:
         .select_related("lot", "session__patient", "recorded_by", "witness")
         .order_by("lot__lot_number", "recorded_at", "id")
     )
-    lots: dict[KetamineLot, list[RegisterEntry]] = {}
+    by_lot: dict[object, list[RegisterEntry]] = {}
     for entry in entries:
-        lots.setdefault(entry.lot, []).append(entry)
+        by_lot.setdefault(entry.lot_id, []).append(entry)
+    # Every lot that held stock during the month, moved or not, with its balance
+    # from the last line before the month and before its end.
+    lots = (
+        KetamineLot.objects.annotate(
+            opening=Subquery(_balance_before(start)),
+            closing=Subquery(_balance_before(end)),
+        )
+        .filter(Q(opening__gt=0) | Q(closing__gt=0) | Q(pk__in=list(by_lot)))
+        .order_by("lot_number")
+    )
     sections = [
         {
             "lot": lot,
-            "entries": rows,
-            "opening": rows[0].balance_after_mg - rows[0].change_mg,
-            "closing": rows[-1].balance_after_mg,
+            "entries": by_lot.get(lot.pk, []),
+            "opening": lot.opening or Decimal("0.0"),
+            "closing": lot.closing or Decimal("0.0"),
         }
-        for lot, rows in lots.items()
+        for lot in lots
     ]
     record_event(
         request=request, action=Action.PRINT, object_type="ketamine_register",
@@ -212,7 +233,7 @@ def protocol_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @staff_permission_required("treatment.change_protocol")
-def protocol_edit(request: AuthenticatedHttpRequest, protocol_id: int) -> HttpResponse:
+def protocol_edit(request: AuthenticatedHttpRequest, protocol_id: str) -> HttpResponse:
     protocol = get_object_or_404(Protocol, pk=protocol_id)
     form = ProtocolForm(request.POST or None, instance=protocol)
     if request.method == "POST" and form.is_valid():

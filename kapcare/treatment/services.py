@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.http import HttpRequest
@@ -286,12 +287,18 @@ def save_checklist(
 
 
 def baseline(session: DosingSession) -> VitalSign | None:
-    return session.vitals.filter(is_baseline=True).order_by("-taken_at").first()
+    """The latest baseline with a blood pressure: the label asks for BP before dosing
+    (clinical-rules.md §9), so a baseline without one does not count."""
+    return (
+        session.vitals.filter(is_baseline=True, systolic__isnull=False)
+        .order_by("-taken_at", "-recorded_at")
+        .first()
+    )
 
 
 def dose_blocked_by_blood_pressure(session: DosingSession) -> bool:
-    """The latest baseline is above the protocol's blood-pressure limit and no
-    physician has recorded an override."""
+    """The latest baseline BP is above the protocol's limit and no physician has
+    overridden the hold since (a new baseline clears an earlier override)."""
     base = baseline(session)
     if base is None or session.blood_pressure_override_at is not None:
         return False
@@ -320,7 +327,26 @@ def record_vitals(
             session=fresh, taken_at=taken_at, is_baseline=is_baseline,
             recorded_by=by, recorded_at=now, **values,
         )  # fmt: skip
-        _touch(fresh, [])
+        cleared = (
+            is_baseline
+            and vital.systolic is not None
+            and (fresh.blood_pressure_override_at is not None)
+        )
+        if cleared:
+            # The override answered an earlier reading; a new one is judged afresh.
+            fresh.blood_pressure_override_at = None
+            fresh.blood_pressure_override_by = None
+            fresh.blood_pressure_override_reason = ""
+        _touch(
+            fresh,
+            [
+                "blood_pressure_override_at",
+                "blood_pressure_override_by",
+                "blood_pressure_override_reason",
+            ]
+            if cleared
+            else [],
+        )
         late = " (entered late)" if vital.is_late_entry else ""
         _record(
             request, patient=fresh.patient, object_type="vital_sign",
@@ -342,8 +368,8 @@ def override_blood_pressure(
         raise TreatmentError("Give the reason for the override.")
     with transaction.atomic():
         fresh = _lock(session)
-        if baseline(fresh) is None:
-            raise TreatmentError("Record baseline vitals first.")
+        if not dose_blocked_by_blood_pressure(fresh):
+            raise TreatmentError("There is no blood-pressure hold to override.")
         fresh.blood_pressure_override_reason = reason.strip()
         fresh.blood_pressure_override_by = by
         fresh.blood_pressure_override_at = timezone.now()
@@ -379,6 +405,12 @@ def calculate_session_dose(
         if fresh.dose_started_at is not None:
             raise TreatmentError("The dose has started; it cannot be recalculated.")
         protocol = fresh.course.protocol
+        if infusion_minutes != protocol.infusion_minutes:
+            raise TreatmentError(
+                f"This protocol infuses over {protocol.infusion_minutes} min."
+                if protocol.infusion_minutes
+                else "This protocol has no infusion time."
+            )
         per_kg = fresh.course.prescribed_dose if protocol.is_per_kg else None
         try:
             result = dosing.calculate_dose(
@@ -425,15 +457,34 @@ def calculate_session_dose(
     return result
 
 
-def check_witness(*, witness: User | None, password: str, by: User) -> User:
-    """A second clinician, present, who confirms with their own password."""
+def check_witness(
+    *, request: HttpRequest | None, witness: User | None, password: str, by: User
+) -> User:
+    """A second clinician, present, who confirms with their own password. Through the
+    sign-in backends, so django-axes counts wrong passwords and locks the witness's
+    account as it would at sign-in; each failure is audited."""
     if witness is None:
         raise TreatmentError("Choose the second clinician who checked it.")
     if witness.pk == by.pk:
         raise TreatmentError("The witness must be a second person.")
     if not (witness.is_active and witness.has_perm(SESSION_PERMISSION)):
         raise TreatmentError("The witness must be a nurse or physician.")
-    if not witness.check_password(password):
+    if request is None:
+        confirmed = witness.check_password(password)
+    else:
+        user = authenticate(request, username=witness.email, password=password)
+        if getattr(request, "axes_locked_out", False):
+            raise TreatmentError(
+                f"{witness.display_name}'s account is locked after repeated wrong "
+                "passwords; another clinician must witness."
+            )
+        confirmed = user is not None and user.pk == witness.pk
+    if not confirmed:
+        record_event(
+            request=request, action=Action.LOGIN_FAILED,
+            information=Information.ACCOUNT, object_type="user", object_id=witness.pk,
+            summary="Wrong password when witnessing",
+        )  # fmt: skip
         raise TreatmentError(f"{witness.display_name}'s password did not match.")
     return witness
 
@@ -446,7 +497,7 @@ def witness_dose(
     password: str,
     by: User,
 ) -> None:
-    checked = check_witness(witness=witness, password=password, by=by)
+    checked = check_witness(request=request, witness=witness, password=password, by=by)
     with transaction.atomic():
         fresh = _lock(session)
         if fresh.dose_mg is None:
@@ -476,11 +527,12 @@ def dose_gaps(
         gaps.append("Complete the pre-session checklist.")
     if session.pregnancy_status == DosingSession.Pregnancy.PREGNANT:
         gaps.append(
-            "The patient is or may be pregnant: the physician must review "
-            "(SPRAVATO label: may cause fetal harm)."
+            "The patient is or may be pregnant: the dose is not given (may cause "
+            "fetal harm, SPRAVATO label, clinical-rules.md §9). If this was entered "
+            "in error, correct the checklist."
         )
     if base is None:
-        gaps.append("Record baseline vitals.")
+        gaps.append("Record baseline vitals, with the blood pressure.")
     elif bp_hold:
         gaps.append(
             "Baseline blood pressure is above the protocol's limit: a physician "
@@ -511,8 +563,24 @@ def start_dose(
         gaps = dose_gaps(fresh)
         if gaps:
             raise TreatmentError(" ".join(gaps))
+        if fresh.course.status in (
+            TreatmentCourse.Status.COMPLETED,
+            TreatmentCourse.Status.STOPPED,
+        ):
+            raise TreatmentError("This course has ended; no dose may be given.")
         if lot.drug != fresh.course.protocol.drug:
             raise TreatmentError(f"That lot is {lot.get_drug_display()}.")
+        if (
+            fresh.concentration_mg_per_ml is not None
+            and lot.strength_mg_per_ml != fresh.concentration_mg_per_ml
+        ):
+            # The volume to draw was worked out for the typed concentration; another
+            # strength would give a different dose (a 5-10x error).
+            raise TreatmentError(
+                f"Lot {lot.lot_number} is {lot.strength_mg_per_ml} mg/mL but the dose "
+                f"was calculated for {fresh.concentration_mg_per_ml} mg/mL: "
+                "recalculate with this lot's strength, or choose a matching lot."
+            )
         _move_stock(
             lot=lot, change_mg=-(fresh.dose_mg or Decimal(0)), kind=RegisterEntry.Kind.ADMINISTERED,
             session=fresh, reason="", by=by, witness=fresh.dose_witness,
@@ -584,10 +652,16 @@ def report_adverse_event(
     values: dict[str, Any],
     by: User,
 ) -> AdverseEvent:
-    """Record an adverse event. A serious or severe one raises a high safety alert
-    (which a clinician must acknowledge) and emails the prescribing physician."""
+    """Record an adverse event, also one found after the session closed (appended,
+    never changing what was signed). A serious or severe one, or one that needed
+    emergency care, raises a high safety alert (which a clinician must acknowledge)
+    and emails the prescribing physician."""
     with transaction.atomic():
-        fresh = _lock(session)
+        fresh = (
+            DosingSession.objects.select_for_update()
+            .select_related("course__protocol", "course__prescriber", "patient")
+            .get(pk=session.pk)
+        )
         event = AdverseEvent.objects.create(
             session=fresh, patient=fresh.patient, reported_by=by, **values
         )
@@ -598,9 +672,17 @@ def report_adverse_event(
             summary=f"Reported an adverse event: {event}"
             + (" (serious)" if event.is_serious else ""),
         )  # fmt: skip
-        if event.is_serious or event.severity == AdverseEvent.Severity.SEVERE:
+        if needs_alert(event):
             _notify_serious_event(request, fresh, event, by)
     return event
+
+
+def needs_alert(event: AdverseEvent) -> bool:
+    return (
+        event.is_serious
+        or event.severity == AdverseEvent.Severity.SEVERE
+        or event.outcome == AdverseEvent.Outcome.TRANSFERRED
+    )
 
 
 def _notify_serious_event(
@@ -611,7 +693,7 @@ def _notify_serious_event(
         patient=session.patient,
         level=SafetyAlert.Level.HIGH,
         trigger=SafetyAlert.Trigger.ADVERSE_EVENT,
-        reason=f"{'Serious' if event.is_serious else 'Severe'} adverse event in dosing "
+        reason=f"{'Severe' if event.severity == 'severe' and not event.is_serious else 'Serious'} adverse event in dosing "
         f"session {session.number}: {event.get_kind_display()}",
         source_type="adverse_event",
         source_id=str(event.pk),
@@ -642,6 +724,13 @@ def score_discharge(
 ) -> discharge.GateResult:
     with transaction.atomic():
         fresh = _lock(session)
+        ends = fresh.dose_ends_at
+        if ends is None or timezone.now() < ends:
+            raise TreatmentError(
+                "Score discharge readiness after the dose (the infusion) has ended."
+            )
+        if fresh.discharged_at is not None:
+            raise TreatmentError("The patient was discharged on this score.")
         fresh.aldrete = dict(items)
         fresh.aldrete_score = discharge.aldrete_total(dict(items))
         fresh.aldrete_scored_at = timezone.now()
@@ -666,8 +755,13 @@ def discharge_gate_for(
     observed = None
     if ends is not None:
         observed = max(0, int(((now or timezone.now()) - ends).total_seconds() // 60))
+    scored_in_time = (
+        ends is not None
+        and session.aldrete_scored_at is not None
+        and session.aldrete_scored_at >= ends
+    )
     return discharge.discharge_gate(
-        aldrete=session.aldrete,
+        aldrete=session.aldrete if scored_in_time else {},
         pass_score=protocol.discharge_pass_score,
         observed_minutes=observed,
         minimum_minutes=protocol.observation_minutes,
@@ -687,6 +781,8 @@ def discharge_patient(
         fresh = _lock(session)
         if fresh.dose_started_at is None:
             raise TreatmentError("No dose was given in this session.")
+        if fresh.discharged_at is not None:
+            raise TreatmentError("The patient was already discharged.")
         gate = discharge_gate_for(fresh)
         if not gate.is_open:
             if not override_reason.strip():
@@ -760,6 +856,10 @@ def sign_session(
         fresh = _lock(session, open_only=False)
         if fresh.status != DosingSession.Status.COMPLETED:
             raise TreatmentError("The nurse must complete the session first.")
+        if fresh.completed_by_id == by.pk:
+            raise TreatmentError(
+                "A second clinician co-signs: not the one who completed it."
+            )
         fresh.status = DosingSession.Status.SIGNED
         fresh.signed_at = timezone.now()
         fresh.signed_by = by
@@ -809,14 +909,10 @@ def _move_stock(
     witness: User | None,
 ) -> RegisterEntry:
     """Move a lot's balance, inside the caller's transaction, under a row lock so two
-    draws cannot both spend the same milligrams. Never below zero; never from an
-    expired lot."""
+    draws cannot both spend the same milligrams. Never below zero; nothing is given
+    from an expired lot (wasting it, witnessed, is how it leaves the register)."""
     locked = KetamineLot.objects.select_for_update().get(pk=lot.pk)
-    if (
-        change_mg < 0
-        and kind != RegisterEntry.Kind.COUNT_ADJUSTMENT
-        and locked.is_expired()
-    ):
+    if kind == RegisterEntry.Kind.ADMINISTERED and locked.is_expired():
         raise TreatmentError(
             f"Lot {locked.lot_number} expired on {locked.expires_on:%Y-%m-%d}; "
             "it cannot be used."
@@ -859,7 +955,7 @@ def receive_stock(
     by: User,
 ) -> KetamineLot:  # fmt: skip
     """Record stock received: a new lot, its opening balance, witnessed."""
-    checked = check_witness(witness=witness, password=password, by=by)
+    checked = check_witness(request=request, witness=witness, password=password, by=by)
     if receipt.expires_on < receipt.received_on:
         raise TreatmentError("That lot had expired when it was received.")
     total = (
@@ -874,7 +970,7 @@ def receive_stock(
             raise TreatmentError(
                 f"Lot {receipt.lot_number} is already in the register."
             )
-        lot = KetamineLot.objects.create(
+        lot = KetamineLot(
             drug=receipt.drug, product=receipt.product,
             strength_mg_per_ml=receipt.strength_mg_per_ml,
             vial_volume_ml=receipt.vial_volume_ml, supplier=receipt.supplier,
@@ -882,6 +978,13 @@ def receive_stock(
             received_on=receipt.received_on, vials_received=receipt.vials_received,
             balance_mg=0, received_by=by,
         )  # fmt: skip
+        try:
+            with transaction.atomic():
+                lot.save(force_insert=True)
+        except IntegrityError as exc:
+            raise TreatmentError(
+                f"Lot {receipt.lot_number} is already in the register."
+            ) from exc
         _move_stock(
             lot=lot, change_mg=total, kind=RegisterEntry.Kind.RECEIPT, session=None,
             reason=f"{receipt.vials_received} vials from {receipt.supplier}", by=by,
@@ -908,12 +1011,16 @@ def record_waste(
     by: User,
 ) -> RegisterEntry:
     """Wastage needs a second person, who confirms with their password."""
-    checked = check_witness(witness=witness, password=password, by=by)
+    checked = check_witness(request=request, witness=witness, password=password, by=by)
     if amount_mg <= 0:
         raise TreatmentError("The amount wasted must be more than zero.")
-    if not reason.strip():
-        raise TreatmentError("Say why it was wasted (e.g. remainder of the vial).")
     with transaction.atomic():
+        if session is not None:
+            session = DosingSession.objects.select_for_update().get(pk=session.pk)
+            if session.is_signed:
+                raise TreatmentError(
+                    "This session is signed; record wastage from the lot page."
+                )
         entry = _move_stock(
             lot=lot, change_mg=-amount_mg, kind=RegisterEntry.Kind.WASTED,
             session=session, reason=reason.strip(), by=by, witness=checked,
@@ -941,9 +1048,14 @@ def record_stock_count(
 ) -> StockCount:
     """Reconcile a lot. When the count differs from the register the difference must
     be explained, and the register is adjusted to the count with that explanation."""
-    checked = check_witness(witness=witness, password=password, by=by)
+    checked = check_witness(request=request, witness=witness, password=password, by=by)
     if counted_mg < 0:
         raise TreatmentError("A count cannot be negative.")
+    if counted_on != timezone.localdate():
+        raise TreatmentError(
+            "Record a count on the day it is made: the register is compared with "
+            "today's balance."
+        )
     with transaction.atomic():
         locked = KetamineLot.objects.select_for_update().get(pk=lot.pk)
         expected = locked.balance_mg

@@ -118,6 +118,8 @@ def log_mindfulness(
         raise TherapyError("That date is in the future.")
     existing = MindfulnessPractice.objects.filter(submission_key=submission_key).first()
     if existing is not None:
+        if existing.patient_id != patient.pk:
+            raise TherapyError("That form was already used; open the page again.")
         return existing, False
     try:
         with transaction.atomic():
@@ -131,7 +133,14 @@ def log_mindfulness(
                 summary=f"Logged {entry.minutes} min of {entry.get_practice_display().lower()}",
             )  # fmt: skip
     except IntegrityError:
-        return MindfulnessPractice.objects.get(submission_key=submission_key), False
+        raced = MindfulnessPractice.objects.filter(
+            submission_key=submission_key, patient=patient
+        ).first()
+        if raced is None:
+            raise TherapyError(
+                "That form was already used; open the page again."
+            ) from None
+        return raced, False
     return entry, True
 
 

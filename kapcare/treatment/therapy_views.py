@@ -123,6 +123,12 @@ def integration_edit(
     if session.is_signed:
         messages.info(request, "This integration session is signed and read-only.")
         return redirect(session)
+    if request.method == "GET" and session.psychotherapy_note:
+        record_event(
+            request=request, action=Action.VIEW, patient=session.patient,
+            information=Information.PSYCHOTHERAPY, object_type="integration_session",
+            object_id=session.pk, summary="Read a psychotherapy note (to edit it)",
+        )  # fmt: skip
     form = IntegrationForm(request.POST or None, instance=session, show_note=True)
     if request.method == "POST" and form.is_valid():
         try:

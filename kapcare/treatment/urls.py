@@ -48,7 +48,7 @@ urlpatterns = [
     ),
     path("protocols/", register_views.protocol_list, name="protocol_list"),
     path(
-        "protocols/<int:protocol_id>/",
+        "protocols/<uuid:protocol_id>/",
         register_views.protocol_edit,
         name="protocol_edit",
     ),

@@ -241,6 +241,8 @@ def _session_context(
             "lot", "recorded_by", "witness"
         ).order_by("recorded_at"),
         "is_physician": services.is_physician(user),
+        "can_record": user.has_perm(services.SESSION_PERMISSION),
+        "editable": session.is_open and user.has_perm(services.SESSION_PERMISSION),
         "checklist_form": bound.get("checklist") or ChecklistForm(instance=session, prefix="checklist"),
         "vitals_form": bound.get("vitals") or VitalsForm(prefix="vitals"),
         "override_form": bound.get("override") or ReasonForm(prefix="override"),
@@ -250,8 +252,6 @@ def _session_context(
                 "weight_kg": session.weight_kg,
                 "concentration_mg_per_ml": session.concentration_mg_per_ml,
                 "bag_volume_ml": session.bag_volume_ml,
-                "infusion_minutes": session.infusion_minutes
-                or protocol.infusion_minutes,
             },
         ),
         "witness_form": bound.get("witness") or WitnessForm(user=user, prefix="witness"),
@@ -326,7 +326,7 @@ def _dose(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseForm
         request=request, session=session, weight_kg=data.get("weight_kg"),
         concentration_mg_per_ml=data.get("concentration_mg_per_ml"),
         bag_volume_ml=data.get("bag_volume_ml"),
-        infusion_minutes=data.get("infusion_minutes"), by=request.user,
+        infusion_minutes=session.course.protocol.infusion_minutes, by=request.user,
     )  # fmt: skip
     return f"Dose calculated: {result.dose_mg} mg. Have it double-checked."
 

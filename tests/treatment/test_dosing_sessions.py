@@ -168,7 +168,7 @@ def test_the_dose_waits_for_checklist_vitals_and_a_witness(
     gaps = services.dose_gaps(open_session)
     assert gaps == [
         "Complete the pre-session checklist.",
-        "Record baseline vitals.",
+        "Record baseline vitals, with the blood pressure.",
         "Calculate the dose.",
     ]
     with pytest.raises(services.TreatmentError, match="checklist"):
@@ -218,7 +218,9 @@ def test_a_therapist_cannot_witness_a_dose(
     open_session: DosingSession, nurse: User, therapist: User
 ) -> None:
     with pytest.raises(services.TreatmentError, match="nurse or physician"):
-        services.check_witness(witness=therapist, password=PASSWORD, by=nurse)
+        services.check_witness(
+            request=None, witness=therapist, password=PASSWORD, by=nurse
+        )
 
 
 def test_starting_the_dose_draws_it_from_the_register(
@@ -314,6 +316,11 @@ def test_a_mild_adverse_event_raises_no_alert(
     assert not SafetyAlert.objects.exists()
 
 
+def after(minutes: int) -> "time_machine.travel":
+    """Minutes after the dose started (the IV infusion runs 40 min)."""
+    return time_machine.travel(timezone.now() + timedelta(minutes=minutes), tick=False)
+
+
 def score(session: DosingSession, nurse: User, **items: int) -> None:
     services.score_discharge(
         request=request_by(nurse), session=session, items={**FULL_ALDRETE, **items},
@@ -321,21 +328,37 @@ def score(session: DosingSession, nurse: User, **items: int) -> None:
     )  # fmt: skip
 
 
+def discharge(session: DosingSession, by: User, reason: str = "") -> None:
+    services.discharge_patient(
+        request=request_by(by), session=session, override_reason=reason, by=by
+    )
+
+
+def test_readiness_is_scored_only_after_the_infusion(
+    dosed_session: DosingSession, nurse: User
+) -> None:
+    with pytest.raises(services.TreatmentError, match="after the dose"):
+        score(dosed_session, nurse)
+    with after(41):
+        score(dosed_session, nurse)
+    dosed_session.refresh_from_db()
+    assert dosed_session.aldrete_score == 10
+
+
 def test_discharge_is_refused_too_early_then_allowed(
     dosed_session: DosingSession, nurse: User
 ) -> None:
-    score(dosed_session, nurse)
-    with pytest.raises(services.TreatmentError, match="Observed for 0 min"):
-        services.discharge_patient(
-            request=request_by(nurse), session=dosed_session, override_reason="",
-            by=nurse,
-        )  # fmt: skip
+    with after(45):
+        score(dosed_session, nurse)
+        with pytest.raises(services.TreatmentError, match="Observed for 5 min"):
+            discharge(dosed_session, nurse)
     # Infusion of 40 min + 120 min observation.
-    with time_machine.travel(timezone.now() + timedelta(minutes=161)):
-        services.discharge_patient(
-            request=request_by(nurse), session=dosed_session, override_reason="",
-            by=nurse,
-        )  # fmt: skip
+    with after(161):
+        discharge(dosed_session, nurse)
+        with pytest.raises(services.TreatmentError, match="already discharged"):
+            discharge(dosed_session, nurse)
+        with pytest.raises(services.TreatmentError, match="discharged on this score"):
+            score(dosed_session, nurse, activity=0)
     dosed_session.refresh_from_db()
     assert dosed_session.discharged_at is not None
     assert dosed_session.discharge_override_by is None
@@ -344,37 +367,46 @@ def test_discharge_is_refused_too_early_then_allowed(
 def test_a_low_aldrete_score_holds_discharge(
     dosed_session: DosingSession, nurse: User
 ) -> None:
-    score(dosed_session, nurse, consciousness=1, activity=1)
+    with after(45):
+        score(dosed_session, nurse, consciousness=1, activity=1)
     with (
-        time_machine.travel(timezone.now() + timedelta(minutes=200)),
+        after(200),
         pytest.raises(services.TreatmentError, match="Aldrete score 8 is below 9"),
     ):
-        services.discharge_patient(
-            request=request_by(nurse), session=dosed_session, override_reason="",
-            by=nurse,
-        )  # fmt: skip
+        discharge(dosed_session, nurse)
+
+
+def test_a_score_from_before_the_dose_ended_never_opens_the_gate(
+    dosed_session: DosingSession, nurse: User
+) -> None:
+    DosingSession.objects.filter(pk=dosed_session.pk).update(
+        aldrete=FULL_ALDRETE, aldrete_score=10, aldrete_scored_at=timezone.now(),
+        escort_present=True,
+    )  # fmt: skip
+    dosed_session.refresh_from_db()
+    with after(200):
+        gate = services.discharge_gate_for(dosed_session)
+    assert "Score every item" in gate.reasons[0]
 
 
 def test_early_discharge_needs_a_physician_and_a_reason(
     dosed_session: DosingSession, nurse: User, physician: User
 ) -> None:
-    score(dosed_session, nurse)
-    with pytest.raises(services.TreatmentError, match="Only a physician"):
-        services.discharge_patient(
-            request=request_by(nurse), session=dosed_session,
-            override_reason="Escort must leave", by=nurse,
-        )  # fmt: skip
-    services.discharge_patient(
-        request=request_by(physician), session=dosed_session,
-        override_reason="Escort must leave; patient alert, vitals at baseline",
-        by=physician,
-    )  # fmt: skip
+    with after(45):
+        score(dosed_session, nurse)
+        with pytest.raises(services.TreatmentError, match="Only a physician"):
+            discharge(dosed_session, nurse, "Escort must leave")
+        discharge(
+            dosed_session,
+            physician,
+            "Escort must leave; patient alert, vitals at baseline",
+        )
     dosed_session.refresh_from_db()
     assert dosed_session.discharge_override_by == physician
     event = AuditEvent.objects.get(
         summary="Discharged the patient early (physician override)"
     )
-    assert "Observed for 0 min" in event.detail["reasons_overridden"][0]
+    assert "Observed for 5 min" in event.detail["reasons_overridden"][0]
 
 
 def sign_off(session: DosingSession, nurse: User, physician: User) -> None:

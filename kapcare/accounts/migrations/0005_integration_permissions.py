@@ -50,7 +50,7 @@ def create_roles(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_treatment_permissions"),
-        ("treatment", "0002_integration_and_mindfulness"),
+        ("treatment", "0001_courses_sessions_register"),
     ]
 
     operations = [migrations.RunPython(create_roles, migrations.RunPython.noop)]
