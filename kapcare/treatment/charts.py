@@ -73,8 +73,8 @@ def vitals_svg(
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
             'stroke="#a32020" stroke-dasharray="4 4" stroke-width="1"/>'
-            f'<text x="{WIDTH - RIGHT + 4}" y="{y + 4:.1f}" font-size="11" '
-            f'fill="#a32020">limit {systolic_limit}</text>'
+            f'<text x="{LEFT + 4}" y="{y - 4:.1f}" font-size="11" '
+            f'fill="#a32020">systolic limit {systolic_limit}</text>'
         )
     for minute in sorted({round(first), round(last)}):
         parts.append(

@@ -475,7 +475,7 @@ class IntegrationForm(forms.ModelForm[IntegrationSession]):
         }
 
 
-MOOD = [(str(n), str(n)) for n in range(11)]
+MOOD = [("", "Choose…"), *((str(n), str(n)) for n in range(11))]
 
 
 class MindfulnessForm(forms.Form):

@@ -4,6 +4,7 @@ mindfulness pages."""
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -158,6 +159,12 @@ class TimelineEntry:
     title: str
     detail: str
     url: str
+    has_time: bool = True
+
+
+def _total(value: Decimal | None) -> str:
+    """A score as people write it: 14, 14.5 (never 14.000)."""
+    return "" if value is None else format(value.normalize(), "f")
 
 
 PERIODS = {"3": 3, "6": 6, "12": 12}
@@ -212,6 +219,7 @@ def timeline_for(patient: Patient, since: datetime | None) -> list[TimelineEntry
                 "Integration session",
                 ", ".join(i.theme_list) or ("signed" if i.is_signed else "draft"),
                 i.get_absolute_url(),
+                has_time=False,
             )
         )
     for r in scores:
@@ -219,7 +227,7 @@ def timeline_for(patient: Patient, since: datetime | None) -> list[TimelineEntry
             TimelineEntry(
                 r.authored_at,
                 "score",
-                f"{r.instrument_name}: {r.total}",
+                f"{r.instrument_name}: {_total(r.total)}",
                 r.band,
                 "",
             )
