@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "kapcare.clock",
     "kapcare.intake",
     "kapcare.treatment",
+    "kapcare.scheduling",
 ]
 
 MIDDLEWARE = [

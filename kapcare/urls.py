@@ -13,4 +13,5 @@ urlpatterns = [
     path("safety/", include("kapcare.safety.urls")),
     path("", include("kapcare.intake.urls")),
     path("", include("kapcare.treatment.urls")),
+    path("", include("kapcare.scheduling.urls")),
 ]

@@ -33,6 +33,7 @@ from kapcare.measures.services import (
 from kapcare.patients.models import Patient
 from kapcare.safety.models import OnCallShift, SafetyAlert
 from kapcare.safety.services import raise_safety_alert
+from kapcare.scheduling.models import Appointment, AppointmentType
 from kapcare.treatment import services as treatment_services
 from kapcare.treatment.models import (
     DosingSession,
@@ -60,6 +61,7 @@ CLINICAL = {"therapist", "nurse", "physician"}
 PATIENT_DEMOGRAPHICS = {"front_desk"} | CLINICAL
 STAFF = PATIENT_DEMOGRAPHICS | {"clinic_admin"}
 DOSING = {"nurse", "physician"}
+BOOKERS = {"front_desk"} | CLINICAL
 
 # url name -> (method, personas allowed). Everyone else: anonymous goes to sign-in, others 403.
 PROTECTED: dict[str, tuple[str, set[str]]] = {
@@ -136,6 +138,13 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "treatment:timeline": ("get", CLINICAL),
     "portal:homework": ("get", {"patient"}),
     "portal:mindfulness": ("get", {"patient"}),
+    "scheduling:day_view": ("get", BOOKERS),
+    "scheduling:patient_appointments": ("get", PATIENT_DEMOGRAPHICS),
+    "scheduling:appointment_create": ("get", BOOKERS),
+    "scheduling:appointment_detail": ("get", BOOKERS),
+    "scheduling:appointment_change": ("post", BOOKERS),
+    "scheduling:staff_hours": ("get", {"clinic_admin"}),
+    "scheduling:staff_hours_edit": ("get", {"clinic_admin"}),
 }
 # Reachable by anyone signed in (each routes people by role).
 SIGNED_IN = {
@@ -249,8 +258,15 @@ def world(db: None) -> dict[str, object]:
         patient=other_patient, dosing_session=session, therapist=therapist,
         held_on=timezone.localdate(), homework="Walk", psychotherapy_note="Private",
     )  # fmt: skip
+    appointment = Appointment.objects.create(
+        patient=other_patient,
+        appointment_type=AppointmentType.objects.get(seed_key="integration"),
+        clinician=therapist, starts_at=timezone.now() + timedelta(days=1),
+        ends_at=timezone.now() + timedelta(days=1, hours=1), created_by=therapist,
+    )  # fmt: skip
     return {
         "people": people, "patient": other_patient, "own_link": own_link,
+        "appointment": appointment,
         "consult": consult, "signature": signature, "assessment": assessment,
         "course": course, "session": session, "lot": lot, "integration": integration,
     }  # fmt: skip
@@ -311,6 +327,14 @@ def _url(name: str, world: dict[str, object]) -> str:
         return reverse(name, args=[alert.pk])
     if name.startswith("treatment:"):
         return _treatment_url(name, world)
+    if name in {"scheduling:patient_appointments", "scheduling:appointment_create"}:
+        return reverse(name, args=[other.pk])
+    if name == "scheduling:staff_hours_edit":
+        return reverse(name, args=[people["nurse"].pk])
+    if name == "scheduling:appointment_detail":
+        return reverse(name, args=[world["appointment"].pk])  # type: ignore[attr-defined]
+    if name == "scheduling:appointment_change":
+        return reverse(name, args=[world["appointment"].pk, "check-in"])  # type: ignore[attr-defined]
     if name in {
         "accounts:staff_edit",
         "accounts:staff_reset_two_factor",

@@ -1,4 +1,4 @@
-"""The clinic's roles and what each may do (groups created by migrations 0002-0005).
+"""The clinic's roles and what each may do (groups created by migrations 0002-0006).
 
 A migration keeps its own frozen copy of this table; tests/accounts/test_roles.py
 fails when the two drift apart, so a change here needs a new migration.
@@ -32,6 +32,7 @@ _DOSING = (
     "treatment.add_ketaminelot",
 )
 _THERAPY_NOTES = ("treatment.view_psychotherapy_notes",)
+_BOOKING = ("scheduling.add_appointment",)
 _PRESCRIBING = (
     "treatment.add_treatmentcourse",
     "treatment.sign_dosingsession",
@@ -45,13 +46,21 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "website.change_clinicprofile",
         *_ROTA,
     ),
-    Role.PHYSICIAN: (*_CLINICAL, *_ROTA, *_DOSING, *_PRESCRIBING, *_THERAPY_NOTES),
-    Role.NURSE: (*_CLINICAL, *_DOSING),
+    Role.PHYSICIAN: (
+        *_CLINICAL,
+        *_ROTA,
+        *_DOSING,
+        *_PRESCRIBING,
+        *_THERAPY_NOTES,
+        *_BOOKING,
+    ),
+    Role.NURSE: (*_CLINICAL, *_DOSING, *_BOOKING),
     Role.THERAPIST: (
         *_CLINICAL,
         "treatment.add_integrationsession",
         *_THERAPY_NOTES,
+        *_BOOKING,
     ),
-    Role.FRONT_DESK: _DEMOGRAPHICS,
+    Role.FRONT_DESK: (*_DEMOGRAPHICS, *_BOOKING),
     Role.PATIENT: (),
 }

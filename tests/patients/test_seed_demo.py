@@ -61,8 +61,13 @@ def test_the_demo_treatment_is_real_and_consistent() -> None:
         == 3
     )
     assert MindfulnessPractice.objects.filter(patient=portal).count() > 10
+    from kapcare.scheduling.models import Appointment, Resource
+
+    assert Appointment.objects.filter(patient=portal).count() == 2
+    assert Resource.objects.filter(kind="chair").count() == 3
     call_command("seed_demo", "--patients", "20", "--quiet")
     assert DosingSession.objects.count() == sessions.count()
+    assert Appointment.objects.count() == 2
 
 
 def test_a_second_run_adds_nothing_twice() -> None:

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from kapcare.measures.demo import seed_demo_measures
 from kapcare.patients.demo import seed_demo
+from kapcare.scheduling.demo import seed_demo_schedule
 from kapcare.treatment.demo import seed_demo_treatment
 
 
@@ -29,11 +30,12 @@ class Command(BaseCommand):
         logins, created = seed_demo(patients=options["patients"])
         responses = seed_demo_measures()
         sessions = seed_demo_treatment()
+        appointments = seed_demo_schedule()
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"Demo clinic ready: {created} new patients, {responses} new "
-            f"questionnaire responses and {sessions} new dosing sessions in "
-            f"{elapsed:.1f} s."
+            f"questionnaire responses, {sessions} new dosing sessions and "
+            f"{appointments} new appointments in {elapsed:.1f} s."
         )
         if options["quiet"]:
             return

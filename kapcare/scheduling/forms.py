@@ -1,0 +1,128 @@
+"""HTML input for booking and changing appointments."""
+
+from datetime import datetime, time
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from kapcare.accounts.models import User
+from kapcare.scheduling.models import AppointmentType, Resource, TimeOff, WorkingHours
+
+WEEKDAY_NAMES = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
+
+
+class ClinicianField(forms.ModelChoiceField[User]):
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj.display_name} ({obj.role_label})"
+
+
+def clinical_staff() -> Any:
+    return (
+        User.objects.filter(
+            is_active=True, groups__name__in=["Physician", "Nurse", "Therapist"]
+        )
+        .distinct()
+        .order_by("full_name")
+    )
+
+
+class WhenForm(forms.Form):
+    on = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}))
+    at = forms.TimeField(
+        label="Start time",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+    )
+
+    def starts_at(self) -> datetime:
+        return timezone.make_aware(
+            datetime.combine(self.cleaned_data["on"], self.cleaned_data["at"])
+        )
+
+
+class BookingForm(WhenForm):
+    appointment_type = forms.ModelChoiceField(
+        queryset=AppointmentType.objects.filter(is_active=True), label="Appointment",
+        empty_label="Choose…",
+    )  # fmt: skip
+    clinician = ClinicianField(queryset=User.objects.none(), empty_label="Choose…")
+    resource = forms.ModelChoiceField(
+        queryset=Resource.objects.filter(is_active=True), required=False,
+        label="Chair or room", empty_label="None",
+    )  # fmt: skip
+    is_virtual = forms.BooleanField(required=False, label="Virtual (video call)")
+    notes = forms.CharField(required=False, max_length=300)
+    field_order = [
+        "appointment_type", "clinician", "resource", "on", "at", "is_virtual", "notes",
+    ]  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        clinician = self.fields["clinician"]
+        assert isinstance(clinician, ClinicianField)  # noqa: S101 - type narrowing
+        clinician.queryset = clinical_staff()
+        self.fields["at"].initial = time(9, 0)
+
+
+class MoveForm(WhenForm):
+    pass
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(max_length=200, label="Why is it cancelled?")
+
+
+class HoursForm(forms.ModelForm[WorkingHours]):
+    class Meta:
+        model = WorkingHours
+        fields = ["weekday", "starts", "ends"]
+        widgets = {
+            "weekday": forms.Select(choices=list(enumerate(WEEKDAY_NAMES))),
+            "starts": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "ends": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if data.get("starts") and data.get("ends") and data["ends"] <= data["starts"]:
+            raise forms.ValidationError("The end is before the start.")
+        return data
+
+
+HoursFormSet = forms.inlineformset_factory(
+    User, WorkingHours, form=HoursForm, extra=2, can_delete=True, fk_name="staff"
+)
+
+
+class TimeOffForm(forms.ModelForm[TimeOff]):
+    class Meta:
+        model = TimeOff
+        fields = ["starts_at", "ends_at", "reason"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if (
+            data.get("starts_at")
+            and data.get("ends_at")
+            and data["ends_at"] <= data["starts_at"]
+        ):
+            raise forms.ValidationError("The end is before the start.")
+        return data
+
+
+class ResourceForm(forms.ModelForm[Resource]):
+    class Meta:
+        model = Resource
+        fields = ["name", "kind"]

@@ -1,0 +1,202 @@
+"""Appointments, the chairs and rooms they use, and when staff work."""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AppointmentType(models.Model):
+    """A clinic-editable kind of appointment: how long, what it needs, how to prepare."""
+
+    class Kind(models.TextChoices):
+        CONSULTATION = "consultation", "Free consultation"
+        ASSESSMENT = "assessment", "Physician assessment"
+        DOSING = "dosing", "Dosing session"
+        INTEGRATION = "integration", "Integration session"
+        FOLLOW_UP = "follow_up", "Follow-up"
+        BOOSTER = "booster", "Booster"
+
+    class ClinicianRole(models.TextChoices):
+        PHYSICIAN = "Physician", "Physician"
+        NURSE = "Nurse", "Nurse"
+        THERAPIST = "Therapist", "Therapist"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    seed_key = models.CharField(max_length=40, blank=True, editable=False)
+    name = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    duration_minutes = models.PositiveSmallIntegerField()
+    clinician_role = models.CharField(max_length=12, choices=ClinicianRole.choices)
+    needs_chair = models.BooleanField(
+        default=False, help_text="Needs a dosing chair for its whole length."
+    )
+    may_be_virtual = models.BooleanField(default=False)
+    preparation = models.TextField(
+        blank=True, help_text="Sent with the confirmation and reminders."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["seed_key"],
+                condition=~models.Q(seed_key=""),
+                name="scheduling_type_seed_key",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=5, duration_minutes__lte=600),
+                name="scheduling_type_duration",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Resource(models.Model):
+    """A dosing chair or a room: booked by one appointment at a time."""
+
+    class Kind(models.TextChoices):
+        CHAIR = "chair", "Dosing chair"
+        ROOM = "room", "Room"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=60, unique=True)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingHours(models.Model):
+    """One weekly block when a staff member works (Monday = 0)."""
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="working_hours"
+    )
+    weekday = models.PositiveSmallIntegerField()
+    starts = models.TimeField()
+    ends = models.TimeField()
+
+    class Meta:
+        ordering = ["staff", "weekday", "starts"]
+        verbose_name_plural = "working hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(weekday__lte=6), name="scheduling_hours_weekday"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends__gt=models.F("starts")),
+                name="scheduling_hours_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_id} {self.weekday} {self.starts}-{self.ends}"
+
+
+class TimeOff(models.Model):
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_off"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="scheduling_time_off_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Time off {self.starts_at:%Y-%m-%d}"
+
+
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
+    def holding_time(self) -> "AppointmentQuerySet":
+        """Appointments that occupy their people and chair (not cancelled)."""
+        return self.exclude(status=Appointment.Status.CANCELLED)
+
+    def overlapping(self, starts_at: object, ends_at: object) -> "AppointmentQuerySet":
+        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CHECKED_IN = "checked_in", "Checked in"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "No-show"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="appointments"
+    )
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="+"
+    )
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="appointments"
+    )
+    resource = models.ForeignKey(
+        Resource, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="appointments",
+    )  # fmt: skip
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    is_virtual = models.BooleanField(default=False)
+    status = models.CharField(
+        max_length=12, choices=Status.choices, default=Status.BOOKED
+    )
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    notes = models.CharField(max_length=300, blank=True)
+    series = models.UUIDField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [
+            models.Index(fields=["starts_at"], name="scheduling_appt_start"),
+            models.Index(
+                fields=["clinician", "starts_at"], name="scheduling_appt_clinician"
+            ),
+            models.Index(
+                fields=["resource", "starts_at"], name="scheduling_appt_resource"
+            ),
+            models.Index(
+                fields=["patient", "starts_at"], name="scheduling_appt_patient"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="scheduling_appt_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_type} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self) -> timedelta:
+        return self.ends_at - self.starts_at

@@ -1,0 +1,363 @@
+"""Booking, moving, cancelling and checking in appointments.
+
+Double booking is refused inside the write transaction: the patient, the clinician
+and the chair rows are locked (always in that order, so two bookings cannot
+deadlock) before looking for overlaps, so of two concurrent bookings of one chair or
+person exactly one wins; the other is told what blocked it.
+"""
+
+import uuid
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from kapcare.accounts.models import User
+from kapcare.audit.services import Action, Information, record_event
+from kapcare.patients.models import Patient
+from kapcare.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Resource,
+    TimeOff,
+    WorkingHours,
+)
+
+WEEKDAYS = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
+
+
+class BookingError(ValueError):
+    """The booking cannot be made; `reasons` says each thing that blocked it."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(" ".join(reasons))
+        self.reasons = reasons
+
+
+def _span(starts_at: datetime, ends_at: datetime) -> str:
+    start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
+    if start.date() == end.date():
+        return f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+    return f"{start:%Y-%m-%d %H:%M}–{end:%Y-%m-%d %H:%M}"
+
+
+def _fits_hours(
+    blocks: list[WorkingHours], starts_at: datetime, ends_at: datetime
+) -> bool:
+    start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
+    if start.date() != end.date() and end.time() != time(0, 0):
+        return False
+    return any(
+        b.weekday == start.weekday()
+        and b.starts <= start.time()
+        and end.time() <= b.ends
+        for b in blocks
+    )
+
+
+def find_conflicts(
+    *,
+    patient: Patient,
+    clinician: User,
+    resource: Resource | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    ignore: Appointment | None = None,
+) -> list[str]:
+    """Everything that stops this booking, in words the front desk can act on."""
+    reasons: list[str] = []
+    busy = Appointment.objects.holding_time().overlapping(starts_at, ends_at)
+    if ignore is not None:
+        busy = busy.exclude(pk=ignore.pk)
+    for other in busy.filter(clinician=clinician).select_related("appointment_type"):
+        reasons.append(
+            f"{clinician.display_name} already has a {other.appointment_type.name.lower()} "
+            f"{_span(other.starts_at, other.ends_at)}."
+        )
+    if resource is not None:
+        for other in busy.filter(resource=resource):
+            reasons.append(
+                f"{resource.name} is booked {_span(other.starts_at, other.ends_at)}."
+            )
+    for other in busy.filter(patient=patient).exclude(clinician=clinician):
+        reasons.append(
+            f"The patient already has an appointment {_span(other.starts_at, other.ends_at)}."
+        )
+    for away in TimeOff.objects.filter(
+        staff=clinician, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ):
+        reasons.append(
+            f"{clinician.display_name} is away {_span(away.starts_at, away.ends_at)}"
+            + (f" ({away.reason})." if away.reason else ".")
+        )
+    blocks = list(WorkingHours.objects.filter(staff=clinician))
+    if not _fits_hours(blocks, starts_at, ends_at):
+        day = WEEKDAYS[timezone.localtime(starts_at).weekday()]
+        hours = ", ".join(
+            f"{b.starts:%H:%M}–{b.ends:%H:%M}"
+            for b in blocks
+            if b.weekday == timezone.localtime(starts_at).weekday()
+        )
+        reasons.append(
+            f"{clinician.display_name} works {hours} on {day}s."
+            if hours
+            else f"{clinician.display_name} does not work on {day}s."
+        )
+    return reasons
+
+
+def _check_fit(
+    appointment_type: AppointmentType,
+    clinician: User,
+    resource: Resource | None,
+    is_virtual: bool,
+) -> None:
+    reasons = []
+    if not appointment_type.is_active:
+        reasons.append(f"{appointment_type} is no longer offered.")
+    if not clinician.groups.filter(name=appointment_type.clinician_role).exists():
+        reasons.append(
+            f"A {appointment_type.name.lower()} is with a "
+            f"{appointment_type.clinician_role.lower()}."
+        )
+    if appointment_type.needs_chair and (
+        resource is None or resource.kind != Resource.Kind.CHAIR
+    ):
+        reasons.append("Choose a dosing chair.")
+    if resource is not None and not resource.is_active:
+        reasons.append(f"{resource.name} is out of use.")
+    if is_virtual and not appointment_type.may_be_virtual:
+        reasons.append(f"A {appointment_type.name.lower()} cannot be virtual.")
+    if reasons:
+        raise BookingError(reasons)
+
+
+def _lock_parties(patient: Patient, clinician: User, resource: Resource | None) -> None:
+    Patient.objects.select_for_update().filter(pk=patient.pk).first()
+    User.objects.select_for_update().filter(pk=clinician.pk).first()
+    if resource is not None:
+        Resource.objects.select_for_update().filter(pk=resource.pk).first()
+
+
+def _audit(
+    request: HttpRequest | None, appointment: Appointment, summary: str, action: str
+) -> None:
+    record_event(
+        request=request,
+        action=action,
+        patient=appointment.patient,
+        information=Information.DEMOGRAPHICS,
+        object_type="appointment",
+        object_id=appointment.pk,
+        summary=summary,
+    )
+
+
+def book_appointment(
+    *,
+    request: HttpRequest | None,
+    patient: Patient,
+    appointment_type: AppointmentType,
+    clinician: User,
+    resource: Resource | None,
+    starts_at: datetime,
+    is_virtual: bool = False,
+    notes: str = "",
+    series: uuid.UUID | None = None,
+    by: User,
+) -> Appointment:
+    _check_fit(appointment_type, clinician, resource, is_virtual)
+    ends_at = starts_at + timedelta(minutes=appointment_type.duration_minutes)
+    with transaction.atomic():
+        _lock_parties(patient, clinician, resource)
+        reasons = find_conflicts(
+            patient=patient, clinician=clinician, resource=resource,
+            starts_at=starts_at, ends_at=ends_at,
+        )  # fmt: skip
+        if reasons:
+            raise BookingError(reasons)
+        appointment = Appointment.objects.create(
+            patient=patient, appointment_type=appointment_type, clinician=clinician,
+            resource=resource, starts_at=starts_at, ends_at=ends_at,
+            is_virtual=is_virtual, notes=notes, series=series, created_by=by,
+        )  # fmt: skip
+        _audit(
+            request, appointment,
+            f"Booked {appointment_type.name.lower()} {_span(starts_at, ends_at)} with "
+            f"{clinician.display_name}" + (f", {resource.name}" if resource else ""),
+            Action.CREATE,
+        )  # fmt: skip
+    return appointment
+
+
+def move_appointment(
+    *,
+    request: HttpRequest | None,
+    appointment: Appointment,
+    starts_at: datetime,
+    clinician: User | None = None,
+    resource: Resource | None = None,
+    by: User,
+) -> Appointment:
+    """Move to a new time (and person or chair); the old slot is freed only if the
+    new one is free."""
+    with transaction.atomic():
+        fresh = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("appointment_type", "patient", "clinician", "resource")
+            .get(pk=appointment.pk)
+        )
+        if fresh.status != Appointment.Status.BOOKED:
+            raise BookingError(
+                [f"A {fresh.get_status_display().lower()} appointment cannot move."]
+            )
+        who = clinician or fresh.clinician
+        chair = resource or fresh.resource
+        _check_fit(fresh.appointment_type, who, chair, fresh.is_virtual)
+        ends_at = starts_at + fresh.duration
+        _lock_parties(fresh.patient, who, chair)
+        reasons = find_conflicts(
+            patient=fresh.patient, clinician=who, resource=chair, starts_at=starts_at,
+            ends_at=ends_at, ignore=fresh,
+        )  # fmt: skip
+        if reasons:
+            raise BookingError(reasons)
+        before = _span(fresh.starts_at, fresh.ends_at)
+        fresh.starts_at, fresh.ends_at = starts_at, ends_at
+        fresh.clinician, fresh.resource = who, chair
+        fresh.updated_at = timezone.now()
+        fresh.save(
+            update_fields=[
+                "starts_at",
+                "ends_at",
+                "clinician",
+                "resource",
+                "updated_at",
+            ]
+        )
+        _audit(
+            request, fresh, f"Moved {fresh.appointment_type.name.lower()} from {before} "
+            f"to {_span(starts_at, ends_at)}", Action.UPDATE,
+        )  # fmt: skip
+    return fresh
+
+
+def _change_status(
+    request: HttpRequest | None,
+    appointment: Appointment,
+    status: str,
+    allowed_from: tuple[str, ...],
+    summary: str,
+    reason: str = "",
+) -> Appointment:
+    with transaction.atomic():
+        fresh = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("appointment_type", "patient")
+            .get(pk=appointment.pk)
+        )
+        if fresh.status not in allowed_from:
+            raise BookingError(
+                [f"The appointment is {fresh.get_status_display().lower()} already."]
+            )
+        fresh.status = status
+        fresh.cancel_reason = reason
+        fresh.updated_at = timezone.now()
+        fresh.save(update_fields=["status", "cancel_reason", "updated_at"])
+        _audit(
+            request, fresh, summary + (f": {reason}" if reason else ""), Action.UPDATE
+        )
+    return fresh
+
+
+def cancel_appointment(
+    *, request: HttpRequest | None, appointment: Appointment, reason: str, by: User
+) -> Appointment:
+    if not reason.strip():
+        raise BookingError(["Give the reason for cancelling."])
+    return _change_status(
+        request, appointment, Appointment.Status.CANCELLED,
+        (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN),
+        "Cancelled the appointment", reason.strip(),
+    )  # fmt: skip
+
+
+def check_in(
+    *, request: HttpRequest | None, appointment: Appointment, by: User
+) -> Appointment:
+    return _change_status(
+        request, appointment, Appointment.Status.CHECKED_IN,
+        (Appointment.Status.BOOKED,), "Checked the patient in",
+    )  # fmt: skip
+
+
+def mark_no_show(
+    *, request: HttpRequest | None, appointment: Appointment, by: User
+) -> Appointment:
+    if appointment.starts_at > timezone.now():
+        raise BookingError(["The appointment has not started yet."])
+    return _change_status(
+        request, appointment, Appointment.Status.NO_SHOW,
+        (Appointment.Status.BOOKED,), "Marked a no-show",
+    )  # fmt: skip
+
+
+def _audit_clinic(
+    request: HttpRequest | None, summary: str, object_type: str, object_id: object
+) -> None:
+    record_event(
+        request=request, action=Action.UPDATE, information=Information.CLINIC,
+        object_type=object_type, object_id=object_id, summary=summary,
+    )  # fmt: skip
+
+
+def add_resource(*, request: HttpRequest | None, name: str, kind: str) -> Resource:
+    with transaction.atomic():
+        resource = Resource.objects.create(name=name, kind=kind)
+        _audit_clinic(
+            request,
+            f"Added {resource.get_kind_display().lower()} {name}",
+            "resource",
+            resource.pk,
+        )
+    return resource
+
+
+def save_working_hours(
+    *, request: HttpRequest | None, formset: Any, member: User
+) -> None:
+    with transaction.atomic():
+        formset.save()
+        blocks = ", ".join(
+            f"{WEEKDAYS[b.weekday][:3]} {b.starts:%H:%M}–{b.ends:%H:%M}"
+            for b in WorkingHours.objects.filter(staff=member)
+        )
+        _audit_clinic(
+            request, f"Set {member.display_name}'s working hours: {blocks or 'none'}",
+            "user", member.pk,
+        )  # fmt: skip
+
+
+def add_time_off(
+    *, request: HttpRequest | None, member: User, starts_at: datetime, ends_at: datetime,
+    reason: str,
+) -> TimeOff:  # fmt: skip
+    with transaction.atomic():
+        away = TimeOff.objects.create(
+            staff=member, starts_at=starts_at, ends_at=ends_at, reason=reason
+        )
+        _audit_clinic(
+            request, f"Added time off for {member.display_name}: {_span(starts_at, ends_at)}",
+            "user", member.pk,
+        )  # fmt: skip
+    return away

@@ -1,0 +1,38 @@
+from django.urls import path
+
+from kapcare.scheduling import views
+
+app_name = "scheduling"
+
+urlpatterns = [
+    path("schedule/", views.day_view, name="day_view"),
+    path(
+        "patients/<uuid:patient_id>/appointments/",
+        views.patient_appointments,
+        name="patient_appointments",
+    ),
+    path(
+        "patients/<uuid:patient_id>/appointments/new/",
+        views.appointment_create,
+        name="appointment_create",
+    ),
+    path(
+        "appointments/<uuid:appointment_id>/",
+        views.appointment_detail,
+        name="appointment_detail",
+    ),
+    path(
+        "appointments/<uuid:appointment_id>/<slug:change>/",
+        views.appointment_change,
+        name="appointment_change",
+    ),
+]
+
+urlpatterns += [
+    path("schedule/staff/", views.staff_hours, name="staff_hours"),
+    path(
+        "schedule/staff/<uuid:user_id>/",
+        views.staff_hours_edit,
+        name="staff_hours_edit",
+    ),
+]

@@ -1,0 +1,249 @@
+"""The schedule: the day by chair or by clinician, booking from a chart, and the
+front desk's changes (move, cancel, check-in, no-show)."""
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from kapcare.accounts.access import staff_permission_required
+from kapcare.audit.services import Information
+from kapcare.lib.http import AuthenticatedHttpRequest
+from kapcare.patients.access import get_patient_for_user, record_patients_listed
+from kapcare.scheduling import services
+from kapcare.scheduling.forms import (
+    WEEKDAY_NAMES,
+    BookingForm,
+    CancelForm,
+    HoursFormSet,
+    MoveForm,
+    ResourceForm,
+    TimeOffForm,
+    clinical_staff,
+)
+from kapcare.scheduling.models import Appointment, Resource
+
+BOOK = "scheduling.add_appointment"
+
+
+def _day(value: str | None) -> date:
+    try:
+        return date.fromisoformat(value or "")
+    except ValueError:
+        return timezone.localdate()
+
+
+@staff_permission_required(BOOK)
+def day_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """One day's appointments in columns: one per chair, or one per clinician."""
+    day = _day(request.GET.get("day"))
+    by = "clinician" if request.GET.get("by") == "clinician" else "chair"
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    appointments = list(
+        Appointment.objects.holding_time()
+        .overlapping(start, start + timedelta(days=1))
+        .select_related("patient", "appointment_type", "clinician", "resource")
+    )
+    columns: list[tuple[str, list[Appointment]]]
+    if by == "chair":
+        chairs = list(Resource.objects.filter(is_active=True))
+        columns = [
+            (r.name, [a for a in appointments if a.resource_id == r.pk]) for r in chairs
+        ]
+    else:
+        people = {a.clinician_id: a.clinician for a in appointments}
+        staff = list(clinical_staff().filter(working_hours__weekday=day.weekday()))
+        people.update({u.pk: u for u in staff})
+        columns = [
+            (u.display_name, [a for a in appointments if a.clinician_id == u.pk])
+            for u in sorted(people.values(), key=lambda u: u.display_name)
+        ]
+    record_patients_listed(
+        request,
+        {a.patient for a in appointments},
+        summary=f"Listed on the schedule {day}",
+    )
+    context = {
+        "day": day, "by": by, "columns": columns, "count": len(appointments),
+        "previous": day - timedelta(days=1), "next": day + timedelta(days=1),
+        "today": timezone.localdate(),
+    }  # fmt: skip
+    return render(request, "scheduling/day_view.html", context)
+
+
+@staff_permission_required(BOOK)
+def appointment_create(
+    request: AuthenticatedHttpRequest, patient_id: str
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request, patient_id, information=Information.DEMOGRAPHICS,
+        summary="Opened the booking form",
+    )  # fmt: skip
+    form = BookingForm(request.POST or None, initial={"on": request.GET.get("day")})
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            appointment = services.book_appointment(
+                request=request, patient=patient, appointment_type=data["appointment_type"],
+                clinician=data["clinician"], resource=data["resource"],
+                starts_at=form.starts_at(), is_virtual=data["is_virtual"],
+                notes=data["notes"], by=request.user,
+            )  # fmt: skip
+        except services.BookingError as exc:
+            reasons = exc.reasons
+        else:
+            messages.success(request, "Appointment booked.")
+            day = timezone.localtime(appointment.starts_at).date()
+            return redirect(f"{reverse('scheduling:day_view')}?day={day}")
+    context = {
+        "patient": patient,
+        "tab": "appointments",
+        "form": form,
+        "reasons": reasons,
+    }
+    status = 409 if reasons else 200
+    return render(request, "scheduling/appointment_form.html", context, status=status)
+
+
+@staff_permission_required("patients.view_patient")
+def patient_appointments(
+    request: AuthenticatedHttpRequest, patient_id: str
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request, patient_id, information=Information.DEMOGRAPHICS,
+        summary="Viewed appointments",
+    )  # fmt: skip
+    appointments = (
+        Appointment.objects.filter(patient=patient)
+        .select_related("appointment_type", "clinician", "resource")
+        .order_by("-starts_at")[:100]
+    )
+    context = {
+        "patient": patient, "tab": "appointments", "appointments": appointments,
+        "now": timezone.now(),
+    }  # fmt: skip
+    return render(request, "scheduling/patient_appointments.html", context)
+
+
+def _appointment(
+    request: AuthenticatedHttpRequest, appointment_id: str, summary: str
+) -> Appointment:
+    appointment = get_object_or_404(
+        Appointment.objects.select_related("appointment_type", "clinician", "resource"),
+        pk=appointment_id,
+    )
+    appointment.patient = get_patient_for_user(
+        request, appointment.patient_id, information=Information.DEMOGRAPHICS,
+        summary=summary,
+    )  # fmt: skip
+    return appointment
+
+
+@staff_permission_required(BOOK)
+def appointment_detail(
+    request: AuthenticatedHttpRequest, appointment_id: str
+) -> HttpResponse:
+    appointment = _appointment(request, appointment_id, "Viewed an appointment")
+    start = timezone.localtime(appointment.starts_at)
+    context: dict[str, Any] = {
+        "appointment": appointment, "patient": appointment.patient,
+        "move_form": MoveForm(initial={"on": start.date(), "at": start.time()}),
+        "cancel_form": CancelForm(), "now": timezone.now(),
+    }  # fmt: skip
+    return render(request, "scheduling/appointment_detail.html", context)
+
+
+@staff_permission_required(BOOK)
+@require_POST
+def appointment_change(
+    request: AuthenticatedHttpRequest, appointment_id: str, change: str
+) -> HttpResponse:
+    appointment = _appointment(
+        request, appointment_id, "Opened an appointment to change it"
+    )
+    try:
+        if change == "move":
+            form = MoveForm(request.POST)
+            if not form.is_valid():
+                raise services.BookingError(["Give the new date and time."])
+            services.move_appointment(
+                request=request, appointment=appointment, starts_at=form.starts_at(),
+                by=request.user,
+            )  # fmt: skip
+            messages.success(request, "Appointment moved.")
+        elif change == "cancel":
+            services.cancel_appointment(
+                request=request, appointment=appointment,
+                reason=request.POST.get("reason", ""), by=request.user,
+            )  # fmt: skip
+            messages.success(request, "Appointment cancelled.")
+        elif change == "check-in":
+            services.check_in(request=request, appointment=appointment, by=request.user)
+            messages.success(request, "Checked in.")
+        elif change == "no-show":
+            services.mark_no_show(
+                request=request, appointment=appointment, by=request.user
+            )
+            messages.success(request, "Marked as a no-show.")
+        else:
+            messages.error(request, "Unknown change.")
+    except services.BookingError as exc:
+        for reason in exc.reasons:
+            messages.error(request, reason)
+    return redirect("scheduling:appointment_detail", appointment_id=appointment.pk)
+
+
+MANAGE = "accounts.manage_staff"
+
+
+@staff_permission_required(MANAGE)
+def staff_hours(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Who works when, and the clinic's chairs and rooms."""
+    staff = list(
+        clinical_staff()
+        .prefetch_related("working_hours", "time_off")
+        .order_by("full_name")
+    )
+    form = ResourceForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        resource = services.add_resource(
+            request=request, name=form.cleaned_data["name"],
+            kind=form.cleaned_data["kind"],
+        )  # fmt: skip
+        messages.success(request, f"{resource.name} added.")
+        return redirect("scheduling:staff_hours")
+    context = {
+        "staff": staff, "resources": Resource.objects.all(), "form": form,
+        "weekdays": WEEKDAY_NAMES, "now": timezone.now(),
+    }  # fmt: skip
+    return render(request, "scheduling/staff_hours.html", context)
+
+
+@staff_permission_required(MANAGE)
+def staff_hours_edit(request: AuthenticatedHttpRequest, user_id: str) -> HttpResponse:
+    member = get_object_or_404(clinical_staff(), pk=user_id)
+    hours = HoursFormSet(request.POST or None, instance=member, prefix="hours")
+    away = TimeOffForm(request.POST or None, prefix="away")
+    if request.method == "POST":
+        if "save_hours" in request.POST and hours.is_valid():
+            services.save_working_hours(request=request, formset=hours, member=member)
+            messages.success(request, "Working hours saved.")
+            return redirect("scheduling:staff_hours")
+        if "add_time_off" in request.POST and away.is_valid():
+            services.add_time_off(
+                request=request, member=member, starts_at=away.cleaned_data["starts_at"],
+                ends_at=away.cleaned_data["ends_at"], reason=away.cleaned_data["reason"],
+            )  # fmt: skip
+            messages.success(request, "Time off added.")
+            return redirect("scheduling:staff_hours_edit", user_id=member.pk)
+    context = {
+        "member": member, "hours": hours, "away": away,
+        "time_off": member.time_off.filter(ends_at__gte=timezone.now()),
+    }  # fmt: skip
+    return render(request, "scheduling/staff_hours_edit.html", context)

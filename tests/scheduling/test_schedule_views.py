@@ -1,0 +1,164 @@
+"""The schedule pages: access, audit, constant queries, conflicts explained."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from kapcare.accounts.models import User
+from kapcare.accounts.roles import Role
+from kapcare.audit.models import AuditEvent
+from kapcare.patients.models import Patient
+from kapcare.scheduling import services
+from kapcare.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Resource,
+    TimeOff,
+    WorkingHours,
+)
+from tests.conftest import ClientFor, make_staff
+from tests.factories import PatientFactory
+from tests.scheduling.test_booking import MONDAY, at, book, works_weekdays
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rn(db: None) -> User:
+    return works_weekdays(make_staff(Role.NURSE))
+
+
+def test_the_day_by_chair_lists_each_chair_and_audits_who_is_shown(
+    client_for: ClientFor, front_desk: User, rn: User, patient_a: Patient,
+    django_assert_max_num_queries: object,
+) -> None:  # fmt: skip
+    chairs = [Resource.objects.create(name=f"Chair {n}", kind="chair") for n in (1, 2)]
+    book(patient_a, rn, at(9), resource=chairs[0])
+    client = client_for(front_desk)
+    url = reverse("scheduling:day_view")
+    body = client.get(url, {"day": MONDAY.isoformat()}).content.decode()
+    assert "Chair 1" in body and "Chair 2" in body and "Free all day." in body
+    assert patient_a.mrn in body
+    assert AuditEvent.objects.filter(
+        actor=front_desk, patient=patient_a, action="search"
+    ).exists()
+    for n in range(19):
+        other = PatientFactory.create()
+        nurse = works_weekdays(make_staff(Role.NURSE))
+        chair = Resource.objects.create(name=f"Chair x{n}", kind="chair")
+        book(other, nurse, at(9), resource=chair)
+    # Session, user, OTP device, clinic profile, permissions (2), appointments with
+    # their people and chairs, the chairs, the audit write for the listed patients
+    # (chain head, bulk insert, head update, savepoints): the same for 1 or 20.
+    with django_assert_max_num_queries(16):  # type: ignore[operator]
+        response = client.get(url, {"day": MONDAY.isoformat()})
+    assert response.content.decode().count("agenda-item") == 20
+
+
+def test_the_day_by_clinician_shows_who_works(
+    client_for: ClientFor, front_desk: User, rn: User
+) -> None:
+    body = (
+        client_for(front_desk)
+        .get(
+            reverse("scheduling:day_view"),
+            {"day": MONDAY.isoformat(), "by": "clinician"},
+        )
+        .content.decode()
+    )
+    assert rn.display_name in body
+
+
+def test_a_conflicting_booking_is_explained_and_keeps_the_entries(
+    client_for: ClientFor, front_desk: User, rn: User, patient_a: Patient,
+    patient_b: Patient,
+) -> None:  # fmt: skip
+    chair = Resource.objects.create(name="Chair 1", kind="chair")
+    book(patient_a, rn, at(9), resource=chair)
+    client = client_for(front_desk)
+    url = reverse("scheduling:appointment_create", args=[patient_b.pk])
+    data = {
+        "appointment_type": AppointmentType.objects.get(seed_key="dosing").pk,
+        "clinician": rn.pk, "resource": chair.pk, "on": MONDAY.isoformat(),
+        "at": "10:00",
+    }  # fmt: skip
+    refused = client.post(url, data)
+    assert refused.status_code == 409
+    body = refused.content.decode()
+    assert "Chair 1 is booked 2026-12-07 09:00–12:00." in body
+    assert 'value="10:00"' in body
+    assert Appointment.objects.count() == 1
+    booked = client.post(url, {**data, "at": "12:00"})
+    assert booked.status_code == 302
+    assert Appointment.objects.filter(patient=patient_b).count() == 1
+
+
+def test_the_front_desk_cancels_with_a_reason_and_moves(
+    client_for: ClientFor, front_desk: User, rn: User, patient_a: Patient
+) -> None:
+    chair = Resource.objects.create(name="Chair 1", kind="chair")
+    appointment = book(patient_a, rn, at(9), resource=chair)
+    client = client_for(front_desk)
+
+    def change(name: str, **data: str) -> None:
+        client.post(
+            reverse("scheduling:appointment_change", args=[appointment.pk, name]), data
+        )
+
+    change("move", on=MONDAY.isoformat(), at="13:00")
+    appointment.refresh_from_db()
+    assert appointment.starts_at == at(13)
+    change("cancel", reason="")
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    change("cancel", reason="Patient has COVID")
+    appointment.refresh_from_db()
+    assert (appointment.status, appointment.cancel_reason) == (
+        "cancelled", "Patient has COVID",
+    )  # fmt: skip
+
+
+def test_the_chart_lists_the_patients_appointments(
+    client_for: ClientFor, front_desk: User, rn: User, patient_a: Patient
+) -> None:
+    chair = Resource.objects.create(name="Chair 1", kind="chair")
+    book(patient_a, rn, at(9) + timedelta(days=1), resource=chair)
+    body = (
+        client_for(front_desk)
+        .get(reverse("scheduling:patient_appointments", args=[patient_a.pk]))
+        .content.decode()
+    )
+    assert "Dosing session" in body and "Chair 1" in body
+
+
+def test_the_clinic_admin_sets_working_hours_time_off_and_chairs(
+    client_for: ClientFor, clinic_admin: User, patient_a: Patient
+) -> None:
+    nurse = make_staff(Role.NURSE)
+    client = client_for(clinic_admin)
+    url = reverse("scheduling:staff_hours_edit", args=[nurse.pk])
+    form = {
+        "hours-TOTAL_FORMS": "2", "hours-INITIAL_FORMS": "0",
+        "hours-MIN_NUM_FORMS": "0", "hours-MAX_NUM_FORMS": "1000",
+        "hours-0-weekday": "0", "hours-0-starts": "08:00", "hours-0-ends": "16:00",
+        "hours-1-weekday": "", "hours-1-starts": "", "hours-1-ends": "",
+        "save_hours": "1",
+    }  # fmt: skip
+    bad = client.post(url, {**form, "hours-0-ends": "07:00"})
+    assert b"The end is before the start." in bad.content
+    assert client.post(url, form).status_code == 302
+    assert WorkingHours.objects.get(staff=nurse).ends.hour == 16
+    client.post(url, {
+        "away-starts_at": "2026-12-14T00:00", "away-ends_at": "2026-12-18T23:00",
+        "away-reason": "Conference", "add_time_off": "1",
+    })  # fmt: skip
+    assert TimeOff.objects.get(staff=nurse).reason == "Conference"
+    client.post(reverse("scheduling:staff_hours"), {"name": "Chair 3", "kind": "chair"})
+    assert Resource.objects.filter(name="Chair 3").exists()
+    assert AuditEvent.objects.filter(
+        information="clinic", summary__startswith="Set "
+    ).exists()
+    chair = Resource.objects.get(name="Chair 3")
+    with pytest.raises(services.BookingError, match="works 08:00–16:00 on Mondays"):
+        book(patient_a, nurse, at(14), resource=chair)
