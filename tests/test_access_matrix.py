@@ -144,6 +144,7 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "scheduling:appointment_detail": ("get", BOOKERS),
     "scheduling:appointment_change": ("post", BOOKERS),
     "scheduling:staff_hours": ("get", {"clinic_admin"}),
+    "portal:appointments": ("get", {"patient"}),
     "scheduling:staff_hours_edit": ("get", {"clinic_admin"}),
 }
 # Reachable by anyone signed in (each routes people by role).

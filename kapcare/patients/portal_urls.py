@@ -4,6 +4,7 @@ from kapcare.intake import consent_views
 from kapcare.measures import portal_views as measures_portal
 from kapcare.patients import portal_views
 from kapcare.safety import portal_views as safety_portal
+from kapcare.scheduling import views as scheduling_views
 from kapcare.treatment import therapy_views
 
 app_name = "portal"
@@ -13,6 +14,7 @@ urlpatterns = [
     path("access-log/", portal_views.access_log, name="access_log"),
     path("progress/", measures_portal.my_progress, name="my_progress"),
     path("consent/", consent_views.portal_consent, name="consent"),
+    path("appointments/", scheduling_views.my_appointments, name="appointments"),
     path("homework/", therapy_views.my_homework, name="homework"),
     path("mindfulness/", therapy_views.my_mindfulness, name="mindfulness"),
     path("safety-plan/", safety_portal.my_safety_plan, name="safety_plan"),

@@ -1,6 +1,6 @@
 """HTML input for booking and changing appointments."""
 
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django import forms
@@ -22,7 +22,8 @@ WEEKDAY_NAMES = (
 
 class ClinicianField(forms.ModelChoiceField[User]):
     def label_from_instance(self, obj: User) -> str:
-        return f"{obj.display_name} ({obj.role_label})"
+        roles = ", ".join(g.name for g in obj.groups.all())
+        return f"{obj.display_name} ({roles})"
 
 
 def clinical_staff() -> Any:
@@ -31,6 +32,7 @@ def clinical_staff() -> Any:
             is_active=True, groups__name__in=["Physician", "Nurse", "Therapist"]
         )
         .distinct()
+        .prefetch_related("groups")
         .order_by("full_name")
     )
 
@@ -41,6 +43,20 @@ class WhenForm(forms.Form):
         label="Start time",
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        on, at = data.get("on"), data.get("at")
+        if on is not None and not date(2000, 1, 1) <= on <= date(2100, 12, 31):
+            self.add_error("on", "Choose a date between 2000 and 2100.")
+        elif on is not None and at is not None:
+            naive = datetime.combine(on, at)
+            aware = timezone.make_aware(naive)
+            if timezone.localtime(aware.astimezone(UTC)).replace(tzinfo=None) != naive:
+                self.add_error(
+                    "at", "That time does not exist on this day (clock change)."
+                )
+        return data
 
     def starts_at(self) -> datetime:
         return timezone.make_aware(

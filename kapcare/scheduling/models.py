@@ -127,7 +127,13 @@ class TimeOff(models.Model):
 
 class AppointmentQuerySet(models.QuerySet["Appointment"]):
     def holding_time(self) -> "AppointmentQuerySet":
-        """Appointments that occupy their people and chair (not cancelled)."""
+        """Appointments that occupy their people and chair: not cancelled, and not a
+        no-show (whose time is free again)."""
+        return self.exclude(
+            status__in=[Appointment.Status.CANCELLED, Appointment.Status.NO_SHOW]
+        )
+
+    def on_the_schedule(self) -> "AppointmentQuerySet":
         return self.exclude(status=Appointment.Status.CANCELLED)
 
     def overlapping(self, starts_at: object, ends_at: object) -> "AppointmentQuerySet":
@@ -163,7 +169,10 @@ class Appointment(models.Model):
         max_length=12, choices=Status.choices, default=Status.BOOKED
     )
     cancel_reason = models.CharField(max_length=200, blank=True)
-    notes = models.CharField(max_length=300, blank=True)
+    notes = models.CharField(
+        max_length=300, blank=True,
+        help_text="Seen by the front desk: practical notes only, nothing clinical.",
+    )  # fmt: skip
     series = models.UUIDField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(

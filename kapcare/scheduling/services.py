@@ -7,7 +7,7 @@ person exactly one wins; the other is told what blocked it.
 """
 
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -54,15 +54,18 @@ def _span(starts_at: datetime, ends_at: datetime) -> str:
 def _fits_hours(
     blocks: list[WorkingHours], starts_at: datetime, ends_at: datetime
 ) -> bool:
+    """Within one day's working time, touching blocks joined (09-12 + 12-17)."""
     start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
-    if start.date() != end.date() and end.time() != time(0, 0):
+    if start.date() != end.date():
         return False
-    return any(
-        b.weekday == start.weekday()
-        and b.starts <= start.time()
-        and end.time() <= b.ends
-        for b in blocks
-    )
+    spans = sorted((b.starts, b.ends) for b in blocks if b.weekday == start.weekday())
+    joined: list[list[time]] = []
+    for begins, finishes in spans:
+        if joined and begins <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], finishes)
+        else:
+            joined.append([begins, finishes])
+    return any(b <= start.time() and end.time() <= e for b, e in joined)
 
 
 def find_conflicts(
@@ -121,9 +124,13 @@ def _check_fit(
     clinician: User,
     resource: Resource | None,
     is_virtual: bool,
+    *,
+    moving: bool = False,
 ) -> None:
     reasons = []
-    if not appointment_type.is_active:
+    if not clinician.is_active:
+        reasons.append(f"{clinician.display_name} no longer works here.")
+    if not appointment_type.is_active and not moving:
         reasons.append(f"{appointment_type} is no longer offered.")
     if not clinician.groups.filter(name=appointment_type.clinician_role).exists():
         reasons.append(
@@ -138,15 +145,33 @@ def _check_fit(
         reasons.append(f"{resource.name} is out of use.")
     if is_virtual and not appointment_type.may_be_virtual:
         reasons.append(f"A {appointment_type.name.lower()} cannot be virtual.")
+    if is_virtual and resource is not None:
+        reasons.append("A virtual appointment needs no chair or room.")
     if reasons:
         raise BookingError(reasons)
 
 
 def _lock_parties(patient: Patient, clinician: User, resource: Resource | None) -> None:
-    Patient.objects.select_for_update().filter(pk=patient.pk).first()
-    User.objects.select_for_update().filter(pk=clinician.pk).first()
+    # FOR NO KEY UPDATE: serialises bookings of the same patient, person or chair but,
+    # unlike FOR UPDATE, does not block inserts that merely reference these rows
+    # (created_by), so two people booking each other cannot deadlock.
+    Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).first()
+    User.objects.select_for_update(no_key=True).filter(pk=clinician.pk).first()
     if resource is not None:
-        Resource.objects.select_for_update().filter(pk=resource.pk).first()
+        Resource.objects.select_for_update(no_key=True).filter(pk=resource.pk).first()
+
+
+PAST_GRACE = timedelta(minutes=15)
+
+
+def _ends(starts_at: datetime, length: timedelta) -> datetime:
+    """Elapsed time, right across a clock change (arithmetic in UTC)."""
+    return timezone.localtime(starts_at.astimezone(UTC) + length)
+
+
+def _not_past(starts_at: datetime) -> None:
+    if starts_at < timezone.now() - PAST_GRACE:
+        raise BookingError(["That time has passed; choose a time from now on."])
 
 
 def _audit(
@@ -177,7 +202,8 @@ def book_appointment(
     by: User,
 ) -> Appointment:
     _check_fit(appointment_type, clinician, resource, is_virtual)
-    ends_at = starts_at + timedelta(minutes=appointment_type.duration_minutes)
+    _not_past(starts_at)
+    ends_at = _ends(starts_at, timedelta(minutes=appointment_type.duration_minutes))
     with transaction.atomic():
         _lock_parties(patient, clinician, resource)
         reasons = find_conflicts(
@@ -223,8 +249,9 @@ def move_appointment(
             )
         who = clinician or fresh.clinician
         chair = resource or fresh.resource
-        _check_fit(fresh.appointment_type, who, chair, fresh.is_virtual)
-        ends_at = starts_at + fresh.duration
+        _check_fit(fresh.appointment_type, who, chair, fresh.is_virtual, moving=True)
+        _not_past(starts_at)
+        ends_at = _ends(starts_at, fresh.duration)
         _lock_parties(fresh.patient, who, chair)
         reasons = find_conflicts(
             patient=fresh.patient, clinician=who, resource=chair, starts_at=starts_at,
@@ -304,7 +331,7 @@ def check_in(
 def mark_no_show(
     *, request: HttpRequest | None, appointment: Appointment, by: User
 ) -> Appointment:
-    if appointment.starts_at > timezone.now():
+    if Appointment.objects.get(pk=appointment.pk).starts_at > timezone.now():
         raise BookingError(["The appointment has not started yet."])
     return _change_status(
         request, appointment, Appointment.Status.NO_SHOW,

@@ -11,10 +11,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kapcare.accounts.access import staff_permission_required
+from kapcare.accounts.access import patient_portal_required, staff_permission_required
 from kapcare.audit.services import Information
 from kapcare.lib.http import AuthenticatedHttpRequest
-from kapcare.patients.access import get_patient_for_user, record_patients_listed
+from kapcare.patients.access import (
+    get_own_chart,
+    get_patient_for_user,
+    record_patients_listed,
+)
 from kapcare.scheduling import services
 from kapcare.scheduling.forms import (
     WEEKDAY_NAMES,
@@ -32,10 +36,14 @@ BOOK = "scheduling.add_appointment"
 
 
 def _day(value: str | None) -> date:
+    """The day asked for, or today for anything unreadable or far out of range."""
     try:
-        return date.fromisoformat(value or "")
+        day = date.fromisoformat(value or "")
     except ValueError:
         return timezone.localdate()
+    return (
+        day if date(2000, 1, 1) <= day <= date(2100, 12, 31) else timezone.localdate()
+    )
 
 
 @staff_permission_required(BOOK)
@@ -45,7 +53,7 @@ def day_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     by = "clinician" if request.GET.get("by") == "clinician" else "chair"
     start = timezone.make_aware(datetime.combine(day, time.min))
     appointments = list(
-        Appointment.objects.holding_time()
+        Appointment.objects.on_the_schedule()
         .overlapping(start, start + timedelta(days=1))
         .select_related("patient", "appointment_type", "clinician", "resource")
     )
@@ -55,6 +63,10 @@ def day_view(request: AuthenticatedHttpRequest) -> HttpResponse:
         columns = [
             (r.name, [a for a in appointments if a.resource_id == r.pk]) for r in chairs
         ]
+        shown = {r.pk for r in chairs}
+        elsewhere = [a for a in appointments if a.resource_id not in shown]
+        if elsewhere:
+            columns.append(("No chair (virtual, rooms)", elsewhere))
     else:
         people = {a.clinician_id: a.clinician for a in appointments}
         staff = list(clinical_staff().filter(working_hours__weekday=day.weekday()))
@@ -178,9 +190,14 @@ def appointment_change(
             )  # fmt: skip
             messages.success(request, "Appointment moved.")
         elif change == "cancel":
+            cancel = CancelForm(request.POST)
+            if not cancel.is_valid():
+                raise services.BookingError(
+                    ["Give the reason for cancelling (up to 200 characters)."]
+                )
             services.cancel_appointment(
                 request=request, appointment=appointment,
-                reason=request.POST.get("reason", ""), by=request.user,
+                reason=cancel.cleaned_data["reason"], by=request.user,
             )  # fmt: skip
             messages.success(request, "Appointment cancelled.")
         elif change == "check-in":
@@ -228,14 +245,19 @@ def staff_hours(request: AuthenticatedHttpRequest) -> HttpResponse:
 @staff_permission_required(MANAGE)
 def staff_hours_edit(request: AuthenticatedHttpRequest, user_id: str) -> HttpResponse:
     member = get_object_or_404(clinical_staff(), pk=user_id)
-    hours = HoursFormSet(request.POST or None, instance=member, prefix="hours")
-    away = TimeOffForm(request.POST or None, prefix="away")
+    # Two forms on one page: only the one whose button was pressed is bound.
+    posted_hours = request.method == "POST" and "save_hours" in request.POST
+    posted_away = request.method == "POST" and "add_time_off" in request.POST
+    hours = HoursFormSet(
+        request.POST if posted_hours else None, instance=member, prefix="hours"
+    )
+    away = TimeOffForm(request.POST if posted_away else None, prefix="away")
     if request.method == "POST":
-        if "save_hours" in request.POST and hours.is_valid():
+        if posted_hours and hours.is_valid():
             services.save_working_hours(request=request, formset=hours, member=member)
             messages.success(request, "Working hours saved.")
             return redirect("scheduling:staff_hours")
-        if "add_time_off" in request.POST and away.is_valid():
+        if posted_away and away.is_valid():
             services.add_time_off(
                 request=request, member=member, starts_at=away.cleaned_data["starts_at"],
                 ends_at=away.cleaned_data["ends_at"], reason=away.cleaned_data["reason"],
@@ -247,3 +269,22 @@ def staff_hours_edit(request: AuthenticatedHttpRequest, user_id: str) -> HttpRes
         "time_off": member.time_off.filter(ends_at__gte=timezone.now()),
     }  # fmt: skip
     return render(request, "scheduling/staff_hours_edit.html", context)
+
+
+@patient_portal_required
+def my_appointments(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The patient's upcoming appointments with how to prepare."""
+    patient = get_own_chart(
+        request, information=Information.DEMOGRAPHICS,
+        summary="Viewed their appointments in the portal",
+    )  # fmt: skip
+    upcoming = (
+        Appointment.objects.filter(patient=patient, ends_at__gte=timezone.now())
+        .exclude(status=Appointment.Status.CANCELLED)
+        .select_related("appointment_type", "clinician", "resource")
+        .order_by("starts_at")
+    )
+    return render(
+        request, "scheduling/portal_appointments.html",
+        {"patient": patient, "appointments": upcoming},
+    )  # fmt: skip

@@ -196,3 +196,47 @@ def test_two_concurrent_bookings_of_one_chair_exactly_one_wins() -> None:
         thread.join()
     assert sorted(outcomes) == ["booked", "refused"]
     assert Appointment.objects.filter(resource=chair).count() == 1
+
+
+def test_a_booking_may_not_run_past_midnight(
+    chair: Resource, patient_a: Patient
+) -> None:
+    late = make_staff(Role.NURSE)
+    WorkingHours.objects.create(staff=late, weekday=0, starts=time(9), ends=time(17))
+    with pytest.raises(services.BookingError, match="works 09:00–17:00 on Mondays"):
+        book(patient_a, late, at(21), resource=chair)
+
+
+def test_touching_blocks_of_hours_join(chair: Resource, patient_a: Patient) -> None:
+    split = make_staff(Role.NURSE)
+    WorkingHours.objects.create(staff=split, weekday=0, starts=time(9), ends=time(12))
+    WorkingHours.objects.create(staff=split, weekday=0, starts=time(12), ends=time(17))
+    assert book(patient_a, split, at(11), resource=chair).ends_at == at(14)
+
+
+def test_a_past_time_is_refused(rn: User, chair: Resource, patient_a: Patient) -> None:
+    with pytest.raises(services.BookingError, match="has passed"):
+        book(patient_a, rn, timezone.now() - timedelta(days=1), resource=chair)
+
+
+def test_a_no_show_frees_the_chair(
+    rn: User, chair: Resource, patient_a: Patient, patient_b: Patient
+) -> None:
+    first = book(patient_a, rn, at(9), resource=chair)
+    Appointment.objects.filter(pk=first.pk).update(status="no_show")
+    assert book(patient_b, rn, at(10), resource=chair).starts_at == at(10)
+
+
+def test_the_length_is_elapsed_time_across_the_clock_change(
+    chair: Resource, patient_a: Patient
+) -> None:
+    sunday_nurse = make_staff(Role.NURSE)
+    WorkingHours.objects.create(
+        staff=sunday_nurse, weekday=6, starts=time(0), ends=time(23)
+    )
+    # Ontario springs forward at 02:00 on 14 March 2027.
+    start = timezone.make_aware(datetime.combine(date(2027, 3, 14), time(1)))
+    appointment = book(patient_a, sunday_nurse, start, resource=chair)
+    appointment.refresh_from_db()
+    assert appointment.ends_at - appointment.starts_at == timedelta(hours=3)
+    assert timezone.localtime(appointment.ends_at).hour == 5

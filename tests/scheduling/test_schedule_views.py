@@ -162,3 +162,56 @@ def test_the_clinic_admin_sets_working_hours_time_off_and_chairs(
     chair = Resource.objects.get(name="Chair 3")
     with pytest.raises(services.BookingError, match="works 08:00–16:00 on Mondays"):
         book(patient_a, nurse, at(14), resource=chair)
+
+
+def test_the_patient_sees_upcoming_appointments_with_preparation(
+    client_for: ClientFor, rn: User, patient_a: Patient, patient_b: Patient,
+    patient_user: User,
+) -> None:  # fmt: skip
+    chair = Resource.objects.create(name="Chair 1", kind="chair")
+    mine = book(patient_a, rn, at(9), resource=chair)
+    book(patient_b, rn, at(13), resource=chair)
+    services.cancel_appointment(request=None, appointment=book(
+        patient_a, rn, at(9, day=1), resource=chair), reason="moved", by=rn)  # fmt: skip
+    body = client_for(patient_user).get(reverse("portal:appointments")).content.decode()
+    assert body.count("<section") == 1
+    assert "Monday 7 December 2026" in body and "09:00–12:00" in body
+    assert "Arrange a ride home" in body
+    assert mine.clinician.display_name in body
+    assert patient_b.display_name not in body
+
+
+def test_a_time_that_does_not_exist_is_refused_by_the_form() -> None:
+    from kapcare.scheduling.forms import MoveForm
+
+    form = MoveForm({"on": "2027-03-14", "at": "02:30"})
+    assert not form.is_valid()
+    assert "does not exist" in form.errors["at"][0]
+
+
+def test_a_too_long_cancel_reason_is_a_message_not_an_error(
+    client_for: ClientFor, front_desk: User, rn: User, patient_a: Patient
+) -> None:
+    chair = Resource.objects.create(name="Chair 1", kind="chair")
+    appointment = book(patient_a, rn, at(9), resource=chair)
+    response = client_for(front_desk).post(
+        reverse("scheduling:appointment_change", args=[appointment.pk, "cancel"]),
+        {"reason": "x" * 300}, follow=True,
+    )  # fmt: skip
+    assert b"up to 200 characters" in response.content
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+
+
+def test_bad_time_off_leaves_the_hours_form_alone(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    nurse = make_staff(Role.NURSE)
+    response = client_for(clinic_admin).post(
+        reverse("scheduling:staff_hours_edit", args=[nurse.pk]),
+        {"away-starts_at": "2026-12-14T10:00", "away-ends_at": "2026-12-14T09:00",
+         "away-reason": "", "add_time_off": "1"},
+    )  # fmt: skip
+    body = response.content.decode()
+    assert "The end is before the start." in body
+    assert "ManagementForm" not in body
