@@ -141,6 +141,7 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "scheduling:day_view": ("get", BOOKERS),
     "scheduling:patient_appointments": ("get", PATIENT_DEMOGRAPHICS),
     "scheduling:appointment_create": ("get", BOOKERS),
+    "scheduling:series_create": ("get", BOOKERS),
     "scheduling:appointment_detail": ("get", BOOKERS),
     "scheduling:appointment_change": ("post", BOOKERS),
     "scheduling:staff_hours": ("get", {"clinic_admin"}),
@@ -328,7 +329,11 @@ def _url(name: str, world: dict[str, object]) -> str:
         return reverse(name, args=[alert.pk])
     if name.startswith("treatment:"):
         return _treatment_url(name, world)
-    if name in {"scheduling:patient_appointments", "scheduling:appointment_create"}:
+    if name in {
+        "scheduling:patient_appointments",
+        "scheduling:appointment_create",
+        "scheduling:series_create",
+    }:
         return reverse(name, args=[other.pk])
     if name == "scheduling:staff_hours_edit":
         return reverse(name, args=[people["nurse"].pk])

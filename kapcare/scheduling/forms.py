@@ -142,3 +142,55 @@ class ResourceForm(forms.ModelForm[Resource]):
     class Meta:
         model = Resource
         fields = ["name", "kind"]
+
+
+def staff_with_role(role: str) -> Any:
+    return (
+        User.objects.filter(is_active=True, groups__name=role)
+        .prefetch_related("groups")
+        .order_by("full_name")
+    )
+
+
+class SeriesForm(forms.Form):
+    first_day = forms.DateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sessions = forms.IntegerField(
+        label="Dosing sessions", min_value=1, max_value=12, initial=6
+    )
+    per_week = forms.TypedChoiceField(
+        label="Sessions a week", choices=[(3, "3 (Mon, Wed, Fri)"), (2, "2 (Tue, Thu)")],
+        coerce=int, initial=3,
+    )  # fmt: skip
+    earliest = forms.TimeField(
+        label="Earliest start",
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        initial=time(9, 0),
+    )
+    nurse = ClinicianField(
+        queryset=User.objects.none(), empty_label="Choose…", label="Dosing nurse"
+    )
+    therapist = ClinicianField(
+        queryset=User.objects.none(), required=False, label="Integration therapist",
+        empty_label="No integration sessions",
+        help_text="An integration session the weekday after each dose.",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        nurse, therapist = self.fields["nurse"], self.fields["therapist"]
+        assert isinstance(nurse, ClinicianField)  # noqa: S101 - type narrowing
+        assert isinstance(therapist, ClinicianField)  # noqa: S101 - type narrowing
+        nurse.queryset = staff_with_role("Nurse")
+        therapist.queryset = staff_with_role("Therapist")
+
+    def clean_first_day(self) -> date:
+        day: date = self.cleaned_data["first_day"]
+        if (
+            not timezone.localdate()
+            <= day
+            <= timezone.localdate().replace(year=timezone.localdate().year + 2)
+        ):
+            raise forms.ValidationError("Choose a day from today, within two years.")
+        return day

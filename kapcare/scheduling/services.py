@@ -7,7 +7,8 @@ person exactly one wins; the other is told what blocked it.
 """
 
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -388,3 +389,154 @@ def add_time_off(
             "user", member.pk,
         )  # fmt: skip
     return away
+
+
+PATTERNS = {2: (1, 3), 3: (0, 2, 4)}
+"""Weekdays for a series: twice a week Tuesday and Thursday, three times Monday,
+Wednesday and Friday (Murrough 2013's thrice-weekly induction, clinical-rules.md §9)."""
+SLOT_STEP = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class ProposedSlot:
+    label: str
+    appointment_type: AppointmentType
+    clinician: User
+    resource: Resource | None
+    starts_at: datetime
+    is_virtual: bool = False
+
+
+@dataclass(frozen=True)
+class SeriesProposal:
+    slots: list[ProposedSlot]
+    missing: list[str]
+
+
+def _weekdays_from(first_day: date, per_week: int, count: int) -> list[date]:
+    pattern = PATTERNS[per_week]
+    days: list[date] = []
+    day = first_day
+    while len(days) < count:
+        if day.weekday() in pattern:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def _first_free(
+    *,
+    patient: Patient,
+    appointment_type: AppointmentType,
+    clinician: User,
+    resources: list[Resource | None],
+    day: date,
+    earliest: time,
+    taken: list[tuple[datetime, datetime]],
+) -> ProposedSlot | None:
+    """The first start from `earliest` on `day` (30-minute steps) where the
+    clinician, the patient and one of the resources are free, and which does not
+    overlap the series' own slots proposed so far."""
+    length = timedelta(minutes=appointment_type.duration_minutes)
+    start = timezone.make_aware(datetime.combine(day, earliest))
+    end_of_day = timezone.make_aware(datetime.combine(day, time(23, 0)))
+    while start + length <= end_of_day:
+        ends = _ends(start, length)
+        if not any(s < ends and start < e for s, e in taken):
+            for resource in resources:
+                if not find_conflicts(
+                    patient=patient, clinician=clinician, resource=resource,
+                    starts_at=start, ends_at=ends,
+                ):  # fmt: skip
+                    return ProposedSlot(
+                        label="", appointment_type=appointment_type,
+                        clinician=clinician, resource=resource, starts_at=start,
+                        is_virtual=resource is None and appointment_type.may_be_virtual,
+                    )  # fmt: skip
+        start += SLOT_STEP
+    return None
+
+
+def propose_series(
+    *,
+    patient: Patient,
+    first_day: date,
+    sessions: int,
+    per_week: int,
+    earliest: time,
+    nurse: User,
+    therapist: User | None,
+) -> SeriesProposal:
+    """Dosing sessions on the series' weekdays, each in the first free chair from
+    `earliest`, and (with a therapist) an integration session the next weekday.
+    Slots that cannot be found are reported, never silently dropped."""
+    if per_week not in PATTERNS:
+        raise BookingError(["A series runs two or three times a week."])
+    dosing = AppointmentType.objects.get(seed_key="dosing")
+    integration = AppointmentType.objects.get(seed_key="integration")
+    dosing_length = timedelta(minutes=dosing.duration_minutes)
+    integration_length = timedelta(minutes=integration.duration_minutes)
+    chairs: list[Resource | None] = list(
+        Resource.objects.filter(is_active=True, kind=Resource.Kind.CHAIR)
+    )
+    slots: list[ProposedSlot] = []
+    missing: list[str] = []
+    taken: list[tuple[datetime, datetime]] = []
+    for number, day in enumerate(
+        _weekdays_from(first_day, per_week, sessions), start=1
+    ):
+        label = f"Dosing session {number}"
+        found = _first_free(
+            patient=patient, appointment_type=dosing, clinician=nurse,
+            resources=chairs, day=day, earliest=earliest, taken=taken,
+        )  # fmt: skip
+        if found is None:
+            missing.append(
+                f"{label} on {day:%A %Y-%m-%d}: no chair free while "
+                f"{nurse.display_name} is working."
+            )
+            continue
+        slots.append(replace(found, label=label))
+        taken.append((found.starts_at, _ends(found.starts_at, dosing_length)))
+        if therapist is None:
+            continue
+        next_day = day + timedelta(days=1)
+        while next_day.weekday() > 4:
+            next_day += timedelta(days=1)
+        after = _first_free(
+            patient=patient, appointment_type=integration, clinician=therapist,
+            resources=[None], day=next_day, earliest=earliest, taken=taken,
+        )  # fmt: skip
+        if after is None:
+            missing.append(
+                f"Integration after session {number} on {next_day:%A %Y-%m-%d}: "
+                f"{therapist.display_name} has no free hour."
+            )
+            continue
+        slots.append(replace(after, label=f"Integration after session {number}"))
+        taken.append((after.starts_at, _ends(after.starts_at, integration_length)))
+    return SeriesProposal(slots=slots, missing=missing)
+
+
+def book_series(
+    *, request: HttpRequest | None, patient: Patient, proposal: SeriesProposal, by: User
+) -> list[Appointment]:
+    """Book every proposed slot in one transaction: if any was taken meanwhile,
+    nothing is booked and the reasons say which."""
+    series = uuid.uuid4()
+    booked: list[Appointment] = []
+    with transaction.atomic():
+        for slot in proposal.slots:
+            try:
+                appointment = book_appointment(
+                    request=request, patient=patient,
+                    appointment_type=slot.appointment_type, clinician=slot.clinician,
+                    resource=slot.resource, starts_at=slot.starts_at,
+                    is_virtual=slot.is_virtual, notes=slot.label, series=series, by=by,
+                )  # fmt: skip
+            except BookingError as exc:
+                raise BookingError(
+                    [f"{slot.label}: {reason}" for reason in exc.reasons]
+                ) from exc
+            booked.append(appointment)
+    return booked

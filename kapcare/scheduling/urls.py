@@ -17,6 +17,11 @@ urlpatterns = [
         name="appointment_create",
     ),
     path(
+        "patients/<uuid:patient_id>/appointments/series/",
+        views.series_create,
+        name="series_create",
+    ),
+    path(
         "appointments/<uuid:appointment_id>/",
         views.appointment_detail,
         name="appointment_detail",

@@ -27,6 +27,7 @@ from kapcare.scheduling.forms import (
     HoursFormSet,
     MoveForm,
     ResourceForm,
+    SeriesForm,
     TimeOffForm,
     clinical_staff,
 )
@@ -288,3 +289,58 @@ def my_appointments(request: AuthenticatedHttpRequest) -> HttpResponse:
         request, "scheduling/portal_appointments.html",
         {"patient": patient, "appointments": upcoming},
     )  # fmt: skip
+
+
+def _fingerprint(proposal: services.SeriesProposal) -> str:
+    return "|".join(
+        f"{s.label}@{s.starts_at.isoformat()}@{s.clinician.pk}@{getattr(s.resource, 'pk', '')}"
+        for s in proposal.slots
+    )
+
+
+@staff_permission_required(BOOK)
+def series_create(request: AuthenticatedHttpRequest, patient_id: str) -> HttpResponse:
+    """Propose an induction series (checked against every calendar), then book it
+    in one step; what could not be placed is listed, never dropped silently."""
+    patient = get_patient_for_user(
+        request, patient_id, information=Information.DEMOGRAPHICS,
+        summary="Opened the series booking form",
+    )  # fmt: skip
+    form = SeriesForm(
+        request.POST or None,
+        initial={"first_day": timezone.localdate() + timedelta(days=1)},
+    )
+    proposal = None
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        proposal = services.propose_series(
+            patient=patient, first_day=data["first_day"], sessions=data["sessions"],
+            per_week=data["per_week"], earliest=data["earliest"], nurse=data["nurse"],
+            therapist=data["therapist"],
+        )  # fmt: skip
+        if "book" in request.POST:
+            if request.POST.get("fingerprint") != _fingerprint(proposal):
+                reasons = [
+                    "The calendar changed since you looked: check the new proposal."
+                ]
+            elif not proposal.slots:
+                reasons = ["Nothing to book."]
+            else:
+                try:
+                    booked = services.book_series(
+                        request=request, patient=patient, proposal=proposal,
+                        by=request.user,
+                    )  # fmt: skip
+                except services.BookingError as exc:
+                    reasons = exc.reasons
+                else:
+                    messages.success(request, f"{len(booked)} appointments booked.")
+                    return redirect(
+                        "scheduling:patient_appointments", patient_id=patient.pk
+                    )
+    context = {
+        "patient": patient, "tab": "appointments", "form": form, "proposal": proposal,
+        "fingerprint": _fingerprint(proposal) if proposal else "", "reasons": reasons,
+    }  # fmt: skip
+    return render(request, "scheduling/series_form.html", context)
