@@ -139,6 +139,8 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "portal:homework": ("get", {"patient"}),
     "portal:mindfulness": ("get", {"patient"}),
     "scheduling:day_view": ("get", BOOKERS),
+    "scheduling:week_view": ("get", BOOKERS),
+    "scheduling:calendar_feed": ("get", BOOKERS),
     "scheduling:patient_appointments": ("get", PATIENT_DEMOGRAPHICS),
     "scheduling:appointment_create": ("get", BOOKERS),
     "scheduling:series_create": ("get", BOOKERS),
@@ -162,6 +164,7 @@ PUBLIC = {
     "accounts:password_reset_confirm", "accounts:password_reset_complete",
     "portal:invitation_accept",
     "measures:link_fill",
+    "scheduling:calendar_ics",
     "intake:request_create", "intake:request_done", "intake:self_check",
 }  # fmt: skip
 
@@ -414,6 +417,7 @@ def test_role_url_matrix(world: dict[str, object], persona: str, name: str) -> N
             "accounts:password_reset_confirm",
             "portal:invitation_accept",
             "measures:link_fill",
+            "scheduling:calendar_ics",
         }
     ),
 )

@@ -17,10 +17,12 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
+from kapcare.lib.tokens import new_link_token
 from kapcare.patients.models import Patient
 from kapcare.scheduling.models import (
     Appointment,
     AppointmentType,
+    CalendarFeed,
     Resource,
     TimeOff,
     WorkingHours,
@@ -540,3 +542,28 @@ def book_series(
                 ) from exc
             booked.append(appointment)
     return booked
+
+
+def issue_calendar_feed(*, request: HttpRequest | None, user: User) -> str:
+    """A new private feed token for `user` (any earlier one stops working)."""
+    token, digest = new_link_token()
+    with transaction.atomic():
+        CalendarFeed.objects.update_or_create(
+            user=user, defaults={"token_hash": digest, "created_at": timezone.now()}
+        )
+        record_event(
+            request=request, action=Action.CREATE, information=Information.ACCOUNT,
+            object_type="calendar_feed", object_id=user.pk,
+            summary="Created a private calendar feed (any earlier link revoked)",
+        )  # fmt: skip
+    return token
+
+
+def revoke_calendar_feed(*, request: HttpRequest | None, user: User) -> None:
+    with transaction.atomic():
+        CalendarFeed.objects.filter(user=user).delete()
+        record_event(
+            request=request, action=Action.UPDATE, information=Information.ACCOUNT,
+            object_type="calendar_feed", object_id=user.pk,
+            summary="Revoked the private calendar feed",
+        )  # fmt: skip

@@ -6,6 +6,9 @@ app_name = "scheduling"
 
 urlpatterns = [
     path("schedule/", views.day_view, name="day_view"),
+    path("schedule/week/", views.week_view, name="week_view"),
+    path("schedule/calendar-feed/", views.calendar_feed, name="calendar_feed"),
+    path("calendar/<str:token>.ics", views.calendar_ics, name="calendar_ics"),
     path(
         "patients/<uuid:patient_id>/appointments/",
         views.patient_appointments,

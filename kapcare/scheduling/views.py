@@ -5,15 +5,27 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from kapcare.accounts.access import patient_portal_required, staff_permission_required
-from kapcare.audit.services import Information
+from kapcare.accounts.access import (
+    otp_exempt,
+    patient_portal_required,
+    staff_permission_required,
+)
+from kapcare.audit.services import (
+    Action,
+    Context,
+    Information,
+    PendingEvent,
+    record_events,
+)
 from kapcare.lib.http import AuthenticatedHttpRequest
+from kapcare.lib.tokens import token_hash
 from kapcare.patients.access import (
     get_own_chart,
     get_patient_for_user,
@@ -31,7 +43,8 @@ from kapcare.scheduling.forms import (
     TimeOffForm,
     clinical_staff,
 )
-from kapcare.scheduling.models import Appointment, Resource
+from kapcare.scheduling.ical import appointments_ics
+from kapcare.scheduling.models import Appointment, CalendarFeed, Resource
 
 BOOK = "scheduling.add_appointment"
 
@@ -344,3 +357,117 @@ def series_create(request: AuthenticatedHttpRequest, patient_id: str) -> HttpRes
         "fingerprint": _fingerprint(proposal) if proposal else "", "reasons": reasons,
     }  # fmt: skip
     return render(request, "scheduling/series_form.html", context)
+
+
+@staff_permission_required(BOOK)
+def week_view(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A week (Monday to Sunday): one row per chair or clinician, one column a day."""
+    day = _day(request.GET.get("day"))
+    monday = day - timedelta(days=day.weekday())
+    days = [monday + timedelta(days=n) for n in range(7)]
+    start = timezone.make_aware(datetime.combine(monday, time.min))
+    appointments = list(
+        Appointment.objects.on_the_schedule()
+        .overlapping(start, start + timedelta(days=7))
+        .select_related("patient", "appointment_type", "clinician", "resource")
+    )
+    by = "clinician" if request.GET.get("by") == "clinician" else "chair"
+    keyed: dict[object, str]
+    if by == "chair":
+        keyed = {r.pk: r.name for r in Resource.objects.filter(is_active=True)}
+        key = "resource_id"
+    else:
+        keyed = {a.clinician_id: a.clinician.display_name for a in appointments}
+        key = "clinician_id"
+    rows = [
+        (
+            name,
+            [
+                [
+                    a for a in appointments
+                    if getattr(a, key) == pk
+                    and timezone.localtime(a.starts_at).date() == d
+                ]
+                for d in days
+            ],
+        )
+        for pk, name in sorted(keyed.items(), key=lambda item: item[1])
+    ]  # fmt: skip
+    record_patients_listed(
+        request, {a.patient for a in appointments},
+        summary=f"Listed on the schedule, week of {monday}",
+    )  # fmt: skip
+    context = {
+        "monday": monday, "days": days, "rows": rows, "by": by,
+        "previous": monday - timedelta(days=7), "next": monday + timedelta(days=7),
+        "count": len(appointments),
+    }  # fmt: skip
+    return render(request, "scheduling/week_view.html", context)
+
+
+@staff_permission_required(BOOK)
+def calendar_feed(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The signed-in clinician's private calendar link: create, replace or revoke."""
+    token = None
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            services.revoke_calendar_feed(request=request, user=request.user)
+            messages.success(
+                request, "Calendar link revoked; calendars using it stop updating."
+            )
+            return redirect("scheduling:calendar_feed")
+        token = services.issue_calendar_feed(request=request, user=request.user)
+    feed = CalendarFeed.objects.filter(user=request.user).first()
+    url = (
+        request.build_absolute_uri(reverse("scheduling:calendar_ics", args=[token]))
+        if token
+        else None
+    )
+    return render(request, "scheduling/calendar_feed.html", {"feed": feed, "url": url})
+
+
+FEED_PAST = timedelta(days=30)
+FEED_AHEAD = timedelta(days=180)
+
+
+@login_not_required
+@otp_exempt
+def calendar_ics(request: HttpRequest, token: str) -> HttpResponse:
+    """The feed a calendar app polls: the token is the credential (no sign-in)."""
+    feed = (
+        CalendarFeed.objects.select_related("user")
+        .filter(token_hash=token_hash(token), user__is_active=True)
+        .first()
+    )
+    if feed is None:
+        raise Http404("No such calendar")
+    now = timezone.now()
+    appointments = list(
+        Appointment.objects.filter(
+            clinician=feed.user, starts_at__gte=now - FEED_PAST,
+            starts_at__lte=now + FEED_AHEAD,
+        ).exclude(status=Appointment.Status.CANCELLED)
+        .select_related("patient", "appointment_type", "resource")
+    )  # fmt: skip
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_fetched_at=now)
+    record_events(
+        [
+            PendingEvent(
+                action=Action.EXPORT,
+                patient_id=str(pid),
+                information=Information.DEMOGRAPHICS,
+                object_type="calendar_feed",
+                object_id=str(feed.user_id),
+                summary="Appointment sent in the clinician's calendar feed",
+            )
+            for pid in {a.patient_id for a in appointments}
+        ],
+        context=Context.from_request(request, feed.user),
+    )
+    body = appointments_ics(
+        appointments, name=f"{feed.user.display_name} · Kapcare",
+        host=request.get_host().split(":")[0], now=now,
+    )  # fmt: skip
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, no-store"
+    return response

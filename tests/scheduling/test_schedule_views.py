@@ -215,3 +215,25 @@ def test_bad_time_off_leaves_the_hours_form_alone(
     body = response.content.decode()
     assert "The end is before the start." in body
     assert "ManagementForm" not in body
+
+
+def test_the_week_view_puts_each_appointment_under_its_day_and_chair(
+    client_for: ClientFor, front_desk: User, rn: User, patient_a: Patient,
+    django_assert_max_num_queries: object,
+) -> None:  # fmt: skip
+    chair = Resource.objects.create(name="Chair 1", kind="chair")
+    book(patient_a, rn, at(9, day=2), resource=chair)
+    client = client_for(front_desk)
+    url = reverse("scheduling:week_view")
+    client.get(url)  # the first request also creates the clinic profile
+    # Session, user, OTP device, clinic profile, permissions (2), appointments, chairs,
+    # the audit write for the listed patient.
+    with django_assert_max_num_queries(16):  # type: ignore[operator]
+        body = client.get(
+            url, {"day": (MONDAY + timedelta(days=3)).isoformat()}
+        ).content.decode()
+    assert "Week of 7 December 2026" in body
+    row = body[body.index('<th scope="row">Chair 1</th>') :]
+    cells = row.split("<td>")[1:8]
+    assert patient_a.display_name in cells[2]
+    assert patient_a.display_name not in cells[0]
