@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench.caseload import ACTIVE_PATIENTS, PHYSICIAN, RESPONSES
 from bench.intake import FRONT_DESK, REQUESTS
+from bench.scheduling import APPOINTMENTS, CHAIRS, seed_schedule
 from bench.timing import Send
 from bench.treatment import REGISTER_LINES, VITALS, seed_treatment
 from kapcare.accounts.models import User
@@ -132,6 +133,7 @@ def pages() -> list[Page]:
     front_desk = signed_in(FRONT_DESK)
     dosing, recording = seed_treatment(history)
     month = {"month": timezone.localdate().strftime("%Y-%m")}
+    day = {"day": seed_schedule().isoformat()}
     return [
         Page("login page (GET)", lambda: anonymous.get("/accounts/login/")),
         Page("login POST (argon2)", login_post(), expect=302, slow=True),
@@ -191,6 +193,14 @@ def pages() -> list[Page]:
         Page(
             f"register report ({REGISTER_LINES:,} lines this month)",
             lambda: nurse.get("/register/report/", month),
+        ),
+        Page(
+            f"schedule day view ({CHAIRS} chairs, {APPOINTMENTS} appointments)",
+            lambda: front_desk.get("/schedule/", day),
+        ),
+        Page(
+            "schedule week view (same week)",
+            lambda: front_desk.get("/schedule/week/", day),
         ),
         Page(
             "submit PHQ-9 (item 9 > 0)",
