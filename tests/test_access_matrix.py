@@ -33,7 +33,7 @@ from kapcare.measures.services import (
 from kapcare.patients.models import Patient
 from kapcare.safety.models import OnCallShift, SafetyAlert
 from kapcare.safety.services import raise_safety_alert
-from kapcare.scheduling.models import Appointment, AppointmentType
+from kapcare.scheduling.models import Appointment, AppointmentType, BookingRequest
 from kapcare.treatment import services as treatment_services
 from kapcare.treatment.models import (
     DosingSession,
@@ -140,6 +140,8 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "portal:mindfulness": ("get", {"patient"}),
     "scheduling:day_view": ("get", BOOKERS),
     "scheduling:week_view": ("get", BOOKERS),
+    "scheduling:request_queue": ("get", BOOKERS),
+    "scheduling:request_answer": ("post", BOOKERS),
     "scheduling:calendar_feed": ("get", BOOKERS),
     "scheduling:patient_appointments": ("get", PATIENT_DEMOGRAPHICS),
     "scheduling:appointment_create": ("get", BOOKERS),
@@ -338,6 +340,12 @@ def _url(name: str, world: dict[str, object]) -> str:
         "scheduling:series_create",
     }:
         return reverse(name, args=[other.pk])
+    if name == "scheduling:request_answer":
+        asked = BookingRequest.objects.create(
+            patient=other, kind="new", submission_key=f"matrix-{people['nurse'].pk}",
+            appointment_type=AppointmentType.objects.get(seed_key="follow_up"),
+        )  # fmt: skip
+        return reverse(name, args=[asked.pk])
     if name == "scheduling:staff_hours_edit":
         return reverse(name, args=[people["nurse"].pk])
     if name == "scheduling:appointment_detail":

@@ -7,7 +7,13 @@ from django import forms
 from django.utils import timezone
 
 from kapcare.accounts.models import User
-from kapcare.scheduling.models import AppointmentType, Resource, TimeOff, WorkingHours
+from kapcare.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Resource,
+    TimeOff,
+    WorkingHours,
+)
 
 WEEKDAY_NAMES = (
     "Monday",
@@ -194,3 +200,54 @@ class SeriesForm(forms.Form):
         ):
             raise forms.ValidationError("Choose a day from today, within two years.")
         return day
+
+
+class PortalRequestForm(forms.Form):
+    """What a patient may ask from the portal; the clinic books it."""
+
+    kind = forms.ChoiceField(
+        choices=[
+            ("new", "A new appointment"),
+            ("change", "Change an appointment"),
+            ("cancel", "Cancel an appointment"),
+        ],
+        label="I would like",
+    )
+    appointment_type = forms.ModelChoiceField(
+        queryset=AppointmentType.objects.filter(is_active=True), required=False,
+        label="Kind of appointment (for a new one)", empty_label="Choose…",
+    )  # fmt: skip
+    appointment = forms.ModelChoiceField(
+        queryset=Appointment.objects.none(), required=False,
+        label="Which appointment (to change or cancel)", empty_label="Choose…",
+    )  # fmt: skip
+    preferred = forms.CharField(
+        max_length=200, required=False, label="When suits you",
+        help_text="e.g. Tuesday or Thursday mornings",
+    )  # fmt: skip
+    message = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Anything else (please do not write about symptoms here)",
+    )  # fmt: skip
+    submission_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args: Any, upcoming: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        appointment = self.fields["appointment"]
+        assert isinstance(appointment, forms.ModelChoiceField)  # noqa: S101 - type narrowing
+        appointment.queryset = upcoming
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if data.get("kind") == "new" and not data.get("appointment_type"):
+            self.add_error("appointment_type", "Choose the kind of appointment.")
+        if data.get("kind") in ("change", "cancel") and not data.get("appointment"):
+            self.add_error("appointment", "Choose the appointment.")
+        return data
+
+
+class AnswerForm(forms.Form):
+    status = forms.ChoiceField(choices=[("done", "Done"), ("declined", "Declined")])
+    answer = forms.CharField(
+        max_length=300, required=False, label="Word for the patient"
+    )

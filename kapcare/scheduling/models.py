@@ -224,3 +224,56 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user_id}"
+
+
+class BookingRequest(models.Model):
+    """A patient's request from the portal: a new appointment, or a change or
+    cancellation of one; staff book it (or decline) and the patient sees the answer."""
+
+    class Kind(models.TextChoices):
+        NEW = "new", "New appointment"
+        CHANGE = "change", "Change of time"
+        CANCEL = "cancel", "Cancellation"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for the clinic"
+        DONE = "done", "Done"
+        DECLINED = "declined", "Declined"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="booking_requests"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    appointment_type = models.ForeignKey(
+        AppointmentType, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="requests",
+    )  # fmt: skip
+    preferred = models.CharField(
+        max_length=200, blank=True, help_text="e.g. Tuesday or Thursday mornings"
+    )
+    message = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    answer = models.CharField(max_length=300, blank=True)
+    submission_key = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["status", "created_at"], name="scheduling_request_queue"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} request {self.created_at:%Y-%m-%d}"

@@ -22,6 +22,7 @@ from kapcare.patients.models import Patient
 from kapcare.scheduling.models import (
     Appointment,
     AppointmentType,
+    BookingRequest,
     CalendarFeed,
     Resource,
     TimeOff,
@@ -567,3 +568,69 @@ def revoke_calendar_feed(*, request: HttpRequest | None, user: User) -> None:
             object_type="calendar_feed", object_id=user.pk,
             summary="Revoked the private calendar feed",
         )  # fmt: skip
+
+
+def request_booking(
+    *,
+    request: HttpRequest | None,
+    patient: Patient,
+    kind: str,
+    appointment_type: AppointmentType | None,
+    appointment: Appointment | None,
+    preferred: str,
+    message: str,
+    submission_key: str,
+) -> BookingRequest:
+    """A patient asks from the portal. A resubmitted form returns the first request."""
+    if appointment is not None and appointment.patient_id != patient.pk:
+        raise BookingError(["That is not your appointment."])
+    if kind == BookingRequest.Kind.NEW and appointment_type is None:
+        raise BookingError(["Choose the kind of appointment."])
+    if kind != BookingRequest.Kind.NEW and appointment is None:
+        raise BookingError(["Choose the appointment to change or cancel."])
+    existing = BookingRequest.objects.filter(submission_key=submission_key).first()
+    if existing is not None:
+        if existing.patient_id != patient.pk:
+            raise BookingError(["That form was already used; open the page again."])
+        return existing
+    with transaction.atomic():
+        asked = BookingRequest.objects.create(
+            patient=patient, kind=kind, appointment_type=appointment_type,
+            appointment=appointment, preferred=preferred, message=message,
+            submission_key=submission_key,
+        )  # fmt: skip
+        record_event(
+            request=request, action=Action.CREATE, patient=patient,
+            information=Information.DEMOGRAPHICS, object_type="booking_request",
+            object_id=asked.pk, summary=f"Asked the clinic: {asked.get_kind_display().lower()}",
+        )  # fmt: skip
+    return asked
+
+
+def answer_booking_request(
+    *,
+    request: HttpRequest | None,
+    booking_request: BookingRequest,
+    status: str,
+    answer: str,
+    by: User,
+) -> BookingRequest:
+    """Staff close a request: done (booked, moved or cancelled) or declined, with a
+    word for the patient."""
+    if status not in (BookingRequest.Status.DONE, BookingRequest.Status.DECLINED):
+        raise BookingError(["Choose done or declined."])
+    if status == BookingRequest.Status.DECLINED and not answer.strip():
+        raise BookingError(["Tell the patient why it was declined."])
+    with transaction.atomic():
+        fresh = BookingRequest.objects.select_for_update().get(pk=booking_request.pk)
+        if fresh.status != BookingRequest.Status.OPEN:
+            raise BookingError(["Someone already answered this request."])
+        fresh.status, fresh.answer = status, answer.strip()
+        fresh.handled_at, fresh.handled_by = timezone.now(), by
+        fresh.save(update_fields=["status", "answer", "handled_at", "handled_by"])
+        record_event(
+            request=request, action=Action.UPDATE, patient=fresh.patient,
+            information=Information.DEMOGRAPHICS, object_type="booking_request",
+            object_id=fresh.pk, summary=f"Answered a booking request: {fresh.get_status_display().lower()}",
+        )  # fmt: skip
+    return fresh

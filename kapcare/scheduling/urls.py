@@ -7,6 +7,12 @@ app_name = "scheduling"
 urlpatterns = [
     path("schedule/", views.day_view, name="day_view"),
     path("schedule/week/", views.week_view, name="week_view"),
+    path("schedule/requests/", views.request_queue, name="request_queue"),
+    path(
+        "schedule/requests/<uuid:request_id>/answer/",
+        views.request_answer,
+        name="request_answer",
+    ),
     path("schedule/calendar-feed/", views.calendar_feed, name="calendar_feed"),
     path("calendar/<str:token>.ics", views.calendar_ics, name="calendar_ics"),
     path(

@@ -1,6 +1,7 @@
 """The schedule: the day by chair or by clinician, booking from a chart, and the
 front desk's changes (move, cancel, check-in, no-show)."""
 
+import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -34,17 +35,24 @@ from kapcare.patients.access import (
 from kapcare.scheduling import services
 from kapcare.scheduling.forms import (
     WEEKDAY_NAMES,
+    AnswerForm,
     BookingForm,
     CancelForm,
     HoursFormSet,
     MoveForm,
+    PortalRequestForm,
     ResourceForm,
     SeriesForm,
     TimeOffForm,
     clinical_staff,
 )
 from kapcare.scheduling.ical import appointments_ics
-from kapcare.scheduling.models import Appointment, CalendarFeed, Resource
+from kapcare.scheduling.models import (
+    Appointment,
+    BookingRequest,
+    CalendarFeed,
+    Resource,
+)
 
 BOOK = "scheduling.add_appointment"
 
@@ -287,7 +295,8 @@ def staff_hours_edit(request: AuthenticatedHttpRequest, user_id: str) -> HttpRes
 
 @patient_portal_required
 def my_appointments(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The patient's upcoming appointments with how to prepare."""
+    """The patient's upcoming appointments with how to prepare, and their requests
+    to the clinic (a new appointment, a change, a cancellation)."""
     patient = get_own_chart(
         request, information=Information.DEMOGRAPHICS,
         summary="Viewed their appointments in the portal",
@@ -298,10 +307,38 @@ def my_appointments(request: AuthenticatedHttpRequest) -> HttpResponse:
         .select_related("appointment_type", "clinician", "resource")
         .order_by("starts_at")
     )
-    return render(
-        request, "scheduling/portal_appointments.html",
-        {"patient": patient, "appointments": upcoming},
+    form = PortalRequestForm(
+        request.POST or None, upcoming=upcoming,
+        initial={"submission_key": uuid.uuid4().hex},
     )  # fmt: skip
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.request_booking(
+                    request=request, patient=patient, kind=data["kind"],
+                    appointment_type=data["appointment_type"],
+                    appointment=data["appointment"], preferred=data["preferred"],
+                    message=data["message"], submission_key=data["submission_key"],
+                )  # fmt: skip
+            except services.BookingError as exc:
+                form.add_error(None, " ".join(exc.reasons))
+            else:
+                messages.success(
+                    request, "Sent. The clinic will answer here and contact you."
+                )
+                return redirect("portal:appointments")
+        status = 400
+    context = {
+        "patient": patient, "appointments": upcoming, "form": form,
+        "requests": BookingRequest.objects.filter(patient=patient)
+        .select_related("appointment_type", "appointment")
+        .order_by("-created_at")[:10],
+    }  # fmt: skip
+    return render(
+        request, "scheduling/portal_appointments.html", context, status=status
+    )
 
 
 def _fingerprint(proposal: services.SeriesProposal) -> str:
@@ -471,3 +508,43 @@ def calendar_ics(request: HttpRequest, token: str) -> HttpResponse:
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@staff_permission_required(BOOK)
+def request_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Patients' open requests from the portal, oldest first."""
+    open_requests = list(
+        BookingRequest.objects.filter(status=BookingRequest.Status.OPEN)
+        .select_related("patient", "appointment_type", "appointment__appointment_type")
+        .order_by("created_at")[:100]
+    )
+    record_patients_listed(
+        request,
+        {r.patient for r in open_requests},
+        summary="Listed in booking requests",
+    )
+    context = {"requests": open_requests, "answer_form": AnswerForm()}
+    return render(request, "scheduling/request_queue.html", context)
+
+
+@staff_permission_required(BOOK)
+@require_POST
+def request_answer(request: AuthenticatedHttpRequest, request_id: str) -> HttpResponse:
+    asked = get_object_or_404(
+        BookingRequest.objects.select_related("patient"), pk=request_id
+    )
+    form = AnswerForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.BookingError(["Choose done or declined."])
+        services.answer_booking_request(
+            request=request, booking_request=asked, status=form.cleaned_data["status"],
+            answer=form.cleaned_data["answer"], by=request.user,
+        )  # fmt: skip
+        messages.success(
+            request, "Request answered; the patient sees it in the portal."
+        )
+    except services.BookingError as exc:
+        for reason in exc.reasons:
+            messages.error(request, reason)
+    return redirect("scheduling:request_queue")
