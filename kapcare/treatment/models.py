@@ -11,7 +11,6 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from kapcare.treatment.discharge import ALDRETE_ITEMS
 from kapcare.treatment.vitals import Limits, Reading
 
 
@@ -365,13 +364,6 @@ class DosingSession(models.Model):
         if self.dose_started_at is None:
             return None
         return self.dose_started_at + timedelta(minutes=self.infusion_minutes or 0)
-
-    @property
-    def aldrete_rows(self) -> list[tuple[str, str, tuple[str, str, str], Any]]:
-        return [
-            (key, label, anchors, self.aldrete.get(key))
-            for key, label, anchors in ALDRETE_ITEMS
-        ]
 
 
 class VitalSign(models.Model):

@@ -1,6 +1,7 @@
 """Every write to a course, a dosing session or the ketamine register. Each is one
 transaction with its audit event; a signed session refuses every change but addenda."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -286,23 +287,27 @@ def save_checklist(
     return fresh
 
 
-def baseline(session: DosingSession) -> VitalSign | None:
+def baseline_of(vitals: Iterable[VitalSign]) -> VitalSign | None:
     """The latest baseline with a blood pressure: the label asks for BP before dosing
     (clinical-rules.md §9), so a baseline without one does not count."""
-    return (
-        session.vitals.filter(is_baseline=True, systolic__isnull=False)
-        .order_by("-taken_at", "-recorded_at")
-        .first()
-    )
+    counted = [v for v in vitals if v.is_baseline and v.systolic is not None]
+    return max(counted, key=lambda v: (v.taken_at, v.recorded_at), default=None)
 
 
-def dose_blocked_by_blood_pressure(session: DosingSession) -> bool:
-    """The latest baseline BP is above the protocol's limit and no physician has
-    overridden the hold since (a new baseline clears an earlier override)."""
-    base = baseline(session)
+def baseline(session: DosingSession) -> VitalSign | None:
+    return baseline_of(session.vitals.filter(is_baseline=True, systolic__isnull=False))
+
+
+def blood_pressure_hold(session: DosingSession, base: VitalSign | None) -> bool:
+    """The baseline BP is above the protocol's limit and no physician has overridden
+    the hold since (a new baseline clears an earlier override)."""
     if base is None or session.blood_pressure_override_at is not None:
         return False
     return blocks_dose(base.reading, session.course.protocol.limits)
+
+
+def dose_blocked_by_blood_pressure(session: DosingSession) -> bool:
+    return blood_pressure_hold(session, baseline(session))
 
 
 def record_vitals(

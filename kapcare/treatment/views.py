@@ -38,7 +38,7 @@ from kapcare.treatment.forms import (
     at_time_today,
 )
 from kapcare.treatment.models import DosingSession, Protocol, TreatmentCourse
-from kapcare.treatment.vitals import blocks_dose, flags_for, next_vitals_due
+from kapcare.treatment.vitals import flags_for, next_vitals_due
 
 CLINICAL = "patients.view_clinical_record"
 
@@ -207,12 +207,8 @@ def _session_context(
         systolic_limit=protocol.systolic_max,
         chart_id=f"vitals-{session.pk}",
     )
-    base = next((v for v in reversed(vitals) if v.is_baseline), None)
-    bp_hold = (
-        base is not None
-        and session.blood_pressure_override_at is None
-        and blocks_dose(base.reading, limits)
-    )
+    base = services.baseline_of(vitals)
+    bp_hold = services.blood_pressure_hold(session, base)
     user = request.user
     gate = services.discharge_gate_for(session)
     vitals_due = next_vitals_due(

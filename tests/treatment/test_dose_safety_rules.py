@@ -252,3 +252,18 @@ def test_the_monthly_report_shows_lots_that_did_not_move(
     assert "Lot QUIET" in body
     assert "Opening balance 5000.0 mg · closing balance 5000.0 mg" in body
     assert "No movement this month." in body
+
+
+def test_the_page_judges_the_baseline_as_the_service_does(
+    client_for: ClientFor, open_session: DosingSession, nurse: User,
+    second_nurse: User,
+) -> None:  # fmt: skip
+    session = ready_to_dose(open_session, nurse, second_nurse, vitals=HIGH_BP)
+    services.record_vitals(
+        request=None, session=session,
+        values={**NORMAL_VITALS, "systolic": None, "diastolic": None},
+        taken_at=timezone.now(), is_baseline=True, by=nurse,
+    )  # fmt: skip
+    body = client_for(nurse).get(session.get_absolute_url()).content.decode()
+    assert "Dose on hold" in body
+    assert "Start the dose" not in body
