@@ -151,6 +151,10 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "scheduling:staff_hours": ("get", {"clinic_admin"}),
     "portal:appointments": ("get", {"patient"}),
     "scheduling:staff_hours_edit": ("get", {"clinic_admin"}),
+    "scheduling:consultation_book": ("get", BOOKERS),
+    "scheduling:contact_preference": ("get", BOOKERS),
+    "portal:contact_preference": ("get", {"patient"}),
+    "portal:book": ("get", {"patient"}),
 }
 # Reachable by anyone signed in (each routes people by role).
 SIGNED_IN = {
@@ -166,7 +170,7 @@ PUBLIC = {
     "accounts:password_reset_confirm", "accounts:password_reset_complete",
     "portal:invitation_accept",
     "measures:link_fill",
-    "scheduling:calendar_ics",
+    "scheduling:calendar_ics", "scheduling:opt_out",
     "intake:request_create", "intake:request_done", "intake:self_check",
 }  # fmt: skip
 
@@ -320,6 +324,8 @@ def _url(name: str, world: dict[str, object]) -> str:
         return reverse(name, args=[other.pk, assessment.pk])
     consult = world["consult"]
     assert isinstance(consult, ConsultationRequest)
+    if name == "scheduling:consultation_book":
+        return reverse(name, args=[consult.pk])
     if name == "intake:referral_letter" or (
         name.startswith("intake:request_")
         and name not in {"intake:request_create", "intake:request_done"}
@@ -338,6 +344,7 @@ def _url(name: str, world: dict[str, object]) -> str:
         "scheduling:patient_appointments",
         "scheduling:appointment_create",
         "scheduling:series_create",
+        "scheduling:contact_preference",
     }:
         return reverse(name, args=[other.pk])
     if name == "scheduling:request_answer":
@@ -426,6 +433,7 @@ def test_role_url_matrix(world: dict[str, object], persona: str, name: str) -> N
             "portal:invitation_accept",
             "measures:link_fill",
             "scheduling:calendar_ics",
+            "scheduling:opt_out",
         }
     ),
 )

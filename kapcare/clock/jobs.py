@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 
 from kapcare.measures.services import send_due_questionnaires
 from kapcare.safety.escalation import escalate_overdue_alerts
+from kapcare.scheduling.notices import appointment_messages_job
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ def _jobs() -> dict[str, Callable[[], int]]:
     return {
         "escalations_sent": lambda: escalate_overdue_alerts(),
         "questionnaires_sent": lambda: send_due_questionnaires(),
+        "appointment_messages_sent": lambda: appointment_messages_job(),
     }
 
 

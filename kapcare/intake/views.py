@@ -190,6 +190,7 @@ def request_detail(request: AuthenticatedHttpRequest, request_id: str) -> HttpRe
         "overdue": consult.status == ConsultationRequest.Status.NEW
         and due < timezone.now(),
         "first_contact_due": due,
+        "open_statuses": [s.value for s in ConsultationRequest.OPEN_STATUSES],
     }  # fmt: skip
     return render(request, "intake/request_detail.html", context)
 

@@ -1,6 +1,7 @@
 """Synthetic schedule for the demo clinic: chairs, a consult room, weekday hours for
-the demo clinicians, and the demo patient's next dosing and integration sessions.
-Only when the clinic has no chair yet."""
+the demo clinicians, the demo patient's next dosing and integration sessions, and
+self-booking in the portal for integration sessions and follow-ups (so the demo
+shows it). Only when the clinic has no chair yet."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -12,6 +13,7 @@ from kapcare.patients.demo import DEMO_DOMAIN
 from kapcare.patients.models import Patient
 from kapcare.scheduling.models import AppointmentType, Resource, WorkingHours
 from kapcare.scheduling.services import book_appointment
+from kapcare.website.models import PortalBooking, get_clinic_profile
 
 
 def _next_weekday(after: date) -> datetime:
@@ -36,6 +38,12 @@ def seed_demo_schedule() -> int:
             for n in (1, 2, 3)
         ]
         Resource.objects.create(name="Consult room", kind=Resource.Kind.ROOM)
+        AppointmentType.objects.filter(
+            seed_key__in=["integration", "follow_up"]
+        ).update(self_bookable=True)
+        clinic = get_clinic_profile()
+        clinic.portal_booking = PortalBooking.SELF
+        clinic.save(update_fields=["portal_booking"])
         WorkingHours.objects.bulk_create(
             WorkingHours(staff=user, weekday=d, starts=time(8), ends=time(18))
             for user in staff.values()

@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from kapcare.accounts.models import User
+from kapcare.patients.models import Patient
 from kapcare.scheduling.models import (
     Appointment,
     AppointmentType,
@@ -82,8 +83,12 @@ class BookingForm(WhenForm):
     )  # fmt: skip
     is_virtual = forms.BooleanField(required=False, label="Virtual (video call)")
     notes = forms.CharField(required=False, max_length=300)
+    notify = forms.BooleanField(
+        required=False, initial=True, label="Send the patient a confirmation"
+    )
     field_order = [
         "appointment_type", "clinician", "resource", "on", "at", "is_virtual", "notes",
+        "notify",
     ]  # fmt: skip
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -94,12 +99,68 @@ class BookingForm(WhenForm):
         self.fields["at"].initial = time(9, 0)
 
 
+class ConsultationBookingForm(BookingForm):
+    """Booking from a consultation request; a new chart also needs the person's
+    date of birth (if they did not give it) and sex at birth."""
+
+    born_on = forms.DateField(
+        label="Date of birth", required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )  # fmt: skip
+    sex_at_birth = forms.ChoiceField(
+        label="Sex at birth", required=False,
+        choices=[("", "Choose…"), *Patient.SexAtBirth.choices],
+    )  # fmt: skip
+
+    def __init__(
+        self, *args: Any, needs_chart: bool, has_birth_date: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.needs_chart = needs_chart
+        if not needs_chart:
+            del self.fields["born_on"], self.fields["sex_at_birth"]
+        elif has_birth_date:
+            del self.fields["born_on"]
+        types = self.fields["appointment_type"]
+        assert isinstance(types, forms.ModelChoiceField)  # noqa: S101 - type narrowing
+        types.queryset = AppointmentType.objects.filter(
+            is_active=True,
+            kind__in=[
+                AppointmentType.Kind.CONSULTATION,
+                AppointmentType.Kind.ASSESSMENT,
+            ],
+        )
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if self.needs_chart:
+            if "born_on" in self.fields:
+                born = data.get("born_on")
+                if born is None:
+                    self.add_error("born_on", "A chart needs the date of birth.")
+                elif not date(1900, 1, 1) <= born <= timezone.localdate():
+                    self.add_error("born_on", "Enter a date of birth in the past.")
+            if not data.get("sex_at_birth"):
+                self.add_error("sex_at_birth", "A chart needs the sex at birth.")
+        return data
+
+
 class MoveForm(WhenForm):
-    pass
+    notify = forms.BooleanField(
+        required=False, initial=True, label="Tell the patient the new time"
+    )
 
 
 class CancelForm(forms.Form):
     reason = forms.CharField(max_length=200, label="Why is it cancelled?")
+    notify = forms.BooleanField(
+        required=False, initial=True, label="Tell the patient it is cancelled"
+    )
+
+
+class ContactPreferenceForm(forms.Form):
+    by_email = forms.BooleanField(required=False, label="By email")
+    by_sms = forms.BooleanField(required=False, label="By text message")
 
 
 class HoursForm(forms.ModelForm[WorkingHours]):

@@ -34,6 +34,11 @@ class AppointmentType(models.Model):
         default=False, help_text="Needs a dosing chair for its whole length."
     )
     may_be_virtual = models.BooleanField(default=False)
+    self_bookable = models.BooleanField(
+        "patients may book it themselves",
+        default=False,
+        help_text="Offered for self-booking in the portal when the clinic allows it.",
+    )
     preparation = models.TextField(
         blank=True, help_text="Sent with the confirmation and reminders."
     )
@@ -277,3 +282,97 @@ class BookingRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} request {self.created_at:%Y-%m-%d}"
+
+
+class ContactPreference(models.Model):
+    """How a patient wants appointment messages (confirmations, reminders, changes).
+    No row means the default: email only. Both off is an opt-out."""
+
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.CASCADE, primary_key=True,
+        related_name="contact_preference",
+    )  # fmt: skip
+    by_email = models.BooleanField("by email", default=True)
+    by_sms = models.BooleanField("by text message", default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"Contact preference of {self.patient_id}"
+
+    @property
+    def opted_out(self) -> bool:
+        return not (self.by_email or self.by_sms)
+
+
+class AppointmentMessage(models.Model):
+    """One message to a patient about an appointment, recorded before it is sent.
+
+    `key` is the idempotency key (what the message is for, e.g. the 24 h reminder of
+    an appointment at a given time); unique with the channel, so no run of the
+    clock or the worker can queue it twice. A message is claimed (SENDING) before
+    it goes out and marked SENT after; one left SENDING by a killed worker becomes
+    UNKNOWN and is never resent on its own, so nobody gets it twice."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Confirmation"
+        SERIES = "series", "Series confirmation"
+        REMINDER = "reminder", "Reminder"
+        CHANGE = "change", "Change of time"
+        CANCELLATION = "cancellation", "Cancellation"
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        SMS = "sms", "Text message"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Not accepted (will retry)"
+        SKIPPED = "skipped", "Not sent (appointment changed)"
+        UNKNOWN = "unknown", "Unknown (worker stopped while sending)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.CharField(max_length=150)
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="messages"
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    sent_to = models.CharField(max_length=254)
+    for_starts_at = models.DateTimeField(
+        help_text="The appointment's time when queued; a moved appointment's "
+        "old reminders are skipped."
+    )
+    hours_before = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=8, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "channel"], name="scheduling_message_once"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status", "created_at"], name="scheduling_message_queue"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.channel} ({self.status})"

@@ -9,9 +9,9 @@ person exactly one wins; the other is told what blocked it.
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -19,15 +19,22 @@ from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.tokens import new_link_token
 from kapcare.patients.models import Patient
+from kapcare.scheduling import notices
+from kapcare.scheduling.forms import staff_with_role
 from kapcare.scheduling.models import (
     Appointment,
     AppointmentType,
     BookingRequest,
     CalendarFeed,
+    ContactPreference,
     Resource,
     TimeOff,
     WorkingHours,
 )
+from kapcare.website.models import PortalBooking, get_clinic_profile
+
+if TYPE_CHECKING:
+    from kapcare.intake.models import ConsultationRequest
 
 WEEKDAYS = (
     "Monday",
@@ -203,8 +210,10 @@ def book_appointment(
     is_virtual: bool = False,
     notes: str = "",
     series: uuid.UUID | None = None,
+    notify: bool = True,
     by: User,
 ) -> Appointment:
+    """Book, refusing any conflict; the patient's confirmation is queued with it."""
     _check_fit(appointment_type, clinician, resource, is_virtual)
     _not_past(starts_at)
     ends_at = _ends(starts_at, timedelta(minutes=appointment_type.duration_minutes))
@@ -227,6 +236,8 @@ def book_appointment(
             f"{clinician.display_name}" + (f", {resource.name}" if resource else ""),
             Action.CREATE,
         )  # fmt: skip
+        if notify:
+            notices.queue_confirmation(appointment, request=request)
     return appointment
 
 
@@ -237,6 +248,7 @@ def move_appointment(
     starts_at: datetime,
     clinician: User | None = None,
     resource: Resource | None = None,
+    notify: bool = True,
     by: User,
 ) -> Appointment:
     """Move to a new time (and person or chair); the old slot is freed only if the
@@ -280,6 +292,8 @@ def move_appointment(
             request, fresh, f"Moved {fresh.appointment_type.name.lower()} from {before} "
             f"to {_span(starts_at, ends_at)}", Action.UPDATE,
         )  # fmt: skip
+        if notify and before != _span(starts_at, ends_at):
+            notices.queue_change(fresh, request=request)
     return fresh
 
 
@@ -290,6 +304,7 @@ def _change_status(
     allowed_from: tuple[str, ...],
     summary: str,
     reason: str = "",
+    notify: bool = False,
 ) -> Appointment:
     with transaction.atomic():
         fresh = (
@@ -308,18 +323,25 @@ def _change_status(
         _audit(
             request, fresh, summary + (f": {reason}" if reason else ""), Action.UPDATE
         )
+        if notify:
+            notices.queue_cancellation(fresh, request=request)
     return fresh
 
 
 def cancel_appointment(
-    *, request: HttpRequest | None, appointment: Appointment, reason: str, by: User
+    *,
+    request: HttpRequest | None,
+    appointment: Appointment,
+    reason: str,
+    notify: bool = True,
+    by: User,
 ) -> Appointment:
     if not reason.strip():
         raise BookingError(["Give the reason for cancelling."])
     return _change_status(
         request, appointment, Appointment.Status.CANCELLED,
         (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN),
-        "Cancelled the appointment", reason.strip(),
+        "Cancelled the appointment", reason.strip(), notify=notify,
     )  # fmt: skip
 
 
@@ -535,13 +557,16 @@ def book_series(
                     request=request, patient=patient,
                     appointment_type=slot.appointment_type, clinician=slot.clinician,
                     resource=slot.resource, starts_at=slot.starts_at,
-                    is_virtual=slot.is_virtual, notes=slot.label, series=series, by=by,
+                    is_virtual=slot.is_virtual, notes=slot.label, series=series,
+                    notify=False, by=by,
                 )  # fmt: skip
             except BookingError as exc:
                 raise BookingError(
                     [f"{slot.label}: {reason}" for reason in exc.reasons]
                 ) from exc
             booked.append(appointment)
+        if booked:
+            notices.queue_series_confirmation(booked, request=request)
     return booked
 
 
@@ -634,3 +659,230 @@ def answer_booking_request(
             object_id=fresh.pk, summary=f"Answered a booking request: {fresh.get_status_display().lower()}",
         )  # fmt: skip
     return fresh
+
+
+SELF_BOOKING_NOTICE = timedelta(hours=24)
+SELF_BOOKING_DAYS = 7
+
+
+def self_bookable_types() -> list[AppointmentType]:
+    """What a patient may book in the portal: none unless the clinic allows it."""
+    if get_clinic_profile().portal_booking != PortalBooking.SELF:
+        return []
+    return list(AppointmentType.objects.filter(is_active=True, self_bookable=True))
+
+
+def _preferred_first(patient: Patient, role: str, staff: list[User]) -> list[User]:
+    """The patient's own physician or therapist first, when they do this work."""
+    own_id = {
+        AppointmentType.ClinicianRole.PHYSICIAN: patient.responsible_physician_id,
+        AppointmentType.ClinicianRole.THERAPIST: patient.responsible_therapist_id,
+    }.get(AppointmentType.ClinicianRole(role))
+    return sorted(staff, key=lambda user: user.pk != own_id)
+
+
+def open_slots(
+    *,
+    patient: Patient,
+    appointment_type: AppointmentType,
+    first_day: date,
+    days: int = SELF_BOOKING_DAYS,
+    now: datetime | None = None,
+) -> dict[date, list[ProposedSlot]]:
+    """Free start times (30-minute steps) for a patient booking themselves, from
+    SELF_BOOKING_NOTICE ahead: a clinician of the type's role working and not away
+    or busy (the patient's own clinician first), a free chair if one is needed,
+    and the patient free. A fixed number of queries whatever the schedule holds."""
+    now = now or timezone.now()
+    staff = _preferred_first(
+        patient, appointment_type.clinician_role,
+        list(staff_with_role(appointment_type.clinician_role)),
+    )  # fmt: skip
+    span_start = timezone.make_aware(datetime.combine(first_day, time(0)))
+    span_end = timezone.make_aware(
+        datetime.combine(first_day + timedelta(days=days), time(0))
+    )
+    hours: dict[uuid.UUID, list[WorkingHours]] = {}
+    for block in WorkingHours.objects.filter(staff__in=staff):
+        hours.setdefault(block.staff_id, []).append(block)
+    busy: dict[object, list[tuple[datetime, datetime]]] = {}
+    for away in TimeOff.objects.filter(
+        staff__in=staff, starts_at__lt=span_end, ends_at__gt=span_start
+    ):
+        busy.setdefault(("staff", away.staff_id), []).append(
+            (away.starts_at, away.ends_at)
+        )
+    chairs: list[Resource | None] = [None]
+    if appointment_type.needs_chair:
+        chairs = list(Resource.objects.filter(is_active=True, kind=Resource.Kind.CHAIR))
+    for held in (
+        Appointment.objects.holding_time()
+        .overlapping(span_start, span_end)
+        .filter(
+            models.Q(clinician__in=staff)
+            | models.Q(patient=patient)
+            | models.Q(resource__in=[c for c in chairs if c is not None])
+        )
+        .values_list(
+            "clinician_id", "patient_id", "resource_id", "starts_at", "ends_at"
+        )
+    ):
+        clinician_id, patient_id, resource_id, starts, ends = held
+        busy.setdefault(("staff", clinician_id), []).append((starts, ends))
+        busy.setdefault(("chair", resource_id), []).append((starts, ends))
+        if patient_id == patient.pk:
+            busy.setdefault(("patient", patient_id), []).append((starts, ends))
+
+    def free(key: object, starts: datetime, ends: datetime) -> bool:
+        return not any(s < ends and starts < e for s, e in busy.get(key, []))
+
+    length = timedelta(minutes=appointment_type.duration_minutes)
+    slots: dict[date, list[ProposedSlot]] = {}
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        found: dict[datetime, ProposedSlot] = {}
+        for clinician in staff:
+            blocks = hours.get(clinician.pk, [])
+            for block in blocks:
+                if block.weekday != day.weekday():
+                    continue
+                start = timezone.make_aware(datetime.combine(day, block.starts))
+                while True:
+                    ends = _ends(start, length)
+                    if not _fits_hours(blocks, start, ends):
+                        break
+                    if (
+                        start not in found
+                        and start >= now + SELF_BOOKING_NOTICE
+                        and free(("staff", clinician.pk), start, ends)
+                        and free(("patient", patient.pk), start, ends)
+                    ):
+                        open_chairs = [
+                            c
+                            for c in chairs
+                            if c is None or free(("chair", c.pk), start, ends)
+                        ]
+                        if open_chairs:
+                            found[start] = ProposedSlot(
+                                label=appointment_type.name,
+                                appointment_type=appointment_type,
+                                clinician=clinician, resource=open_chairs[0], starts_at=start,
+                            )  # fmt: skip
+                    start = _ends(start, SLOT_STEP)
+        if found:
+            slots[day] = [found[k] for k in sorted(found)]
+    return slots
+
+
+def self_book(
+    *,
+    request: HttpRequest | None,
+    patient: Patient,
+    appointment_type: AppointmentType,
+    starts_at: datetime,
+    is_virtual: bool,
+    by: User,
+) -> Appointment:
+    """A patient books a free time in the portal. The slot is found afresh and
+    booked under the same locks as the front desk's bookings; a second click on
+    the same time returns the appointment it already made."""
+    if appointment_type not in self_bookable_types():
+        raise BookingError(
+            ["This appointment cannot be booked online; ask the clinic."]
+        )
+    if is_virtual and not appointment_type.may_be_virtual:
+        is_virtual = False
+    already = Appointment.objects.filter(
+        patient=patient, appointment_type=appointment_type, starts_at=starts_at,
+        status=Appointment.Status.BOOKED,
+    ).first()  # fmt: skip
+    if already is not None:
+        return already
+    local_day = timezone.localtime(starts_at).date()
+    day_slots = open_slots(
+        patient=patient, appointment_type=appointment_type, first_day=local_day, days=1
+    ).get(local_day, [])
+    slot = next((s for s in day_slots if s.starts_at == starts_at), None)
+    if slot is None:
+        raise BookingError(["That time is no longer free; please choose another."])
+    return book_appointment(
+        request=request, patient=patient, appointment_type=appointment_type,
+        clinician=slot.clinician, resource=None if is_virtual else slot.resource,
+        starts_at=starts_at, is_virtual=is_virtual, by=by,
+    )  # fmt: skip
+
+
+def book_consultation_request(
+    *,
+    request: HttpRequest,
+    consult: "ConsultationRequest",
+    person: dict[str, Any],
+    appointment_type: AppointmentType,
+    clinician: User,
+    resource: Resource | None,
+    starts_at: datetime,
+    is_virtual: bool,
+    notify: bool,
+    by: User,
+) -> Appointment:
+    """Book a consultation straight from a request from the public site. Without
+    a chart yet, a prospect chart is made from what they gave us (plus `person`:
+    date of birth and sex at birth, which a chart needs), their contact choice
+    becomes their message preference, and the request moves to "booked". All or
+    nothing: a refused booking leaves no chart behind."""
+    from kapcare.intake import services as intake
+    from kapcare.intake.models import ConsultationRequest
+    from kapcare.patients import services as patients
+
+    with transaction.atomic():
+        locked = (
+            ConsultationRequest.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .get(pk=consult.pk)
+        )
+        patient = locked.patient
+        if patient is not None:
+            repeated = Appointment.objects.filter(
+                patient=patient, appointment_type=appointment_type, starts_at=starts_at,
+                status=Appointment.Status.BOOKED,
+            ).first()  # fmt: skip
+            if repeated is not None:
+                return repeated  # the same form sent twice
+        if patient is None:
+            patient = patients.create_patient(
+                request=request,
+                fields={
+                    "legal_given_name": locked.given_name,
+                    "legal_family_name": locked.family_name,
+                    "born_on": locked.born_on or person.get("born_on"),
+                    "sex_at_birth": person["sex_at_birth"],
+                    "email": locked.email, "phone": locked.phone,
+                    "status": Patient.Status.PROSPECT,
+                },
+                created_by=by,
+            )  # fmt: skip
+            intake.link_to_patient(
+                request=request, consult=locked, patient=patient, by=by
+            )
+            ContactPreference.objects.create(
+                patient=patient, by_email=bool(locked.email),
+                by_sms=locked.preferred_contact == ConsultationRequest.Contact.TEXT,
+                updated_by=by,
+            )  # fmt: skip
+        appointment = book_appointment(
+            request=request, patient=patient, appointment_type=appointment_type,
+            clinician=clinician, resource=resource, starts_at=starts_at,
+            is_virtual=is_virtual, notify=notify, by=by,
+        )  # fmt: skip
+        if locked.status in (
+            ConsultationRequest.Status.NEW,
+            ConsultationRequest.Status.CONTACTED,
+        ):
+            intake.change_status(
+                request=request, consult=locked,
+                to_status=ConsultationRequest.Status.BOOKED,
+                note=f"Booked {appointment_type.name.lower()} "
+                f"{_span(appointment.starts_at, appointment.ends_at)}",
+                expected=locked.status, by=by,
+            )  # fmt: skip
+    return appointment

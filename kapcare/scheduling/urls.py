@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kapcare.scheduling import views
+from kapcare.scheduling import message_views, views
 
 app_name = "scheduling"
 
@@ -19,6 +19,21 @@ urlpatterns = [
         "patients/<uuid:patient_id>/appointments/",
         views.patient_appointments,
         name="patient_appointments",
+    ),
+    path(
+        "patients/<uuid:patient_id>/contact-preferences/",
+        message_views.contact_preference,
+        name="contact_preference",
+    ),
+    path(
+        "intake/<uuid:request_id>/book/",
+        views.consultation_book,
+        name="consultation_book",
+    ),
+    path(
+        "appointment-messages/stop/<str:token>/",
+        message_views.opt_out,
+        name="opt_out",
     ),
     path(
         "patients/<uuid:patient_id>/appointments/new/",

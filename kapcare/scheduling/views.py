@@ -25,6 +25,7 @@ from kapcare.audit.services import (
     PendingEvent,
     record_events,
 )
+from kapcare.intake.models import ConsultationRequest
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.lib.tokens import token_hash
 from kapcare.patients.access import (
@@ -32,12 +33,13 @@ from kapcare.patients.access import (
     get_patient_for_user,
     record_patients_listed,
 )
-from kapcare.scheduling import services
+from kapcare.scheduling import notices, services
 from kapcare.scheduling.forms import (
     WEEKDAY_NAMES,
     AnswerForm,
     BookingForm,
     CancelForm,
+    ConsultationBookingForm,
     HoursFormSet,
     MoveForm,
     PortalRequestForm,
@@ -49,6 +51,7 @@ from kapcare.scheduling.forms import (
 from kapcare.scheduling.ical import appointments_ics
 from kapcare.scheduling.models import (
     Appointment,
+    AppointmentType,
     BookingRequest,
     CalendarFeed,
     Resource,
@@ -127,7 +130,7 @@ def appointment_create(
                 request=request, patient=patient, appointment_type=data["appointment_type"],
                 clinician=data["clinician"], resource=data["resource"],
                 starts_at=form.starts_at(), is_virtual=data["is_virtual"],
-                notes=data["notes"], by=request.user,
+                notes=data["notes"], notify=data["notify"], by=request.user,
             )  # fmt: skip
         except services.BookingError as exc:
             reasons = exc.reasons
@@ -189,6 +192,8 @@ def appointment_detail(
         "appointment": appointment, "patient": appointment.patient,
         "move_form": MoveForm(initial={"on": start.date(), "at": start.time()}),
         "cancel_form": CancelForm(), "now": timezone.now(),
+        "sent_messages": appointment.messages.order_by("-created_at")[:20],
+        "reach_problem": notices.reach_problem(appointment.patient),
     }  # fmt: skip
     return render(request, "scheduling/appointment_detail.html", context)
 
@@ -208,7 +213,7 @@ def appointment_change(
                 raise services.BookingError(["Give the new date and time."])
             services.move_appointment(
                 request=request, appointment=appointment, starts_at=form.starts_at(),
-                by=request.user,
+                notify=form.cleaned_data["notify"], by=request.user,
             )  # fmt: skip
             messages.success(request, "Appointment moved.")
         elif change == "cancel":
@@ -219,9 +224,18 @@ def appointment_change(
                 )
             services.cancel_appointment(
                 request=request, appointment=appointment,
-                reason=cancel.cleaned_data["reason"], by=request.user,
+                reason=cancel.cleaned_data["reason"],
+                notify=cancel.cleaned_data["notify"], by=request.user,
             )  # fmt: skip
             messages.success(request, "Appointment cancelled.")
+        elif change == "resend":
+            if notices.resend_confirmation(appointment, request=request):
+                messages.success(request, "Confirmation sent again.")
+            else:
+                messages.error(
+                    request,
+                    notices.reach_problem(appointment.patient) or "Nothing to send.",
+                )
         elif change == "check-in":
             services.check_in(request=request, appointment=appointment, by=request.user)
             messages.success(request, "Checked in.")
@@ -330,8 +344,16 @@ def my_appointments(request: AuthenticatedHttpRequest) -> HttpResponse:
                 )
                 return redirect("portal:appointments")
         status = 400
+    preference = notices.preference_for(patient)
+    channels = [
+        name
+        for name, on in (("email", preference.by_email), ("text", preference.by_sms))
+        if on
+    ]
     context = {
         "patient": patient, "appointments": upcoming, "form": form,
+        "can_self_book": bool(services.self_bookable_types()),
+        "reminder_channels": " and ".join(channels) if channels else "off",
         "requests": BookingRequest.objects.filter(patient=patient)
         .select_related("appointment_type", "appointment")
         .order_by("-created_at")[:10],
@@ -548,3 +570,60 @@ def request_answer(request: AuthenticatedHttpRequest, request_id: str) -> HttpRe
         for reason in exc.reasons:
             messages.error(request, reason)
     return redirect("scheduling:request_queue")
+
+
+@staff_permission_required(BOOK, "patients.add_patient")
+def consultation_book(
+    request: AuthenticatedHttpRequest, request_id: str
+) -> HttpResponse:
+    """Book a free consultation straight from a request on the public site."""
+    consult = get_object_or_404(
+        ConsultationRequest.objects.select_related("patient"), pk=request_id
+    )
+    record_events(
+        [
+            PendingEvent(
+                action=Action.VIEW,
+                patient_id=str(consult.patient_id) if consult.patient_id else None,
+                information=Information.DEMOGRAPHICS,
+                object_type="consultation_request", object_id=str(consult.pk),
+                summary="Opened a consultation request to book it",
+            )
+        ],
+        context=Context.from_request(request),
+    )  # fmt: skip
+    consultation = AppointmentType.objects.filter(
+        kind=AppointmentType.Kind.CONSULTATION, is_active=True
+    ).first()
+    form = ConsultationBookingForm(
+        request.POST or None,
+        initial={"on": request.GET.get("day"), "appointment_type": consultation},
+        needs_chart=consult.patient_id is None, has_birth_date=consult.born_on is not None,
+    )  # fmt: skip
+    reasons: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            appointment = services.book_consultation_request(
+                request=request, consult=consult,
+                person={"born_on": data.get("born_on"), "sex_at_birth": data.get("sex_at_birth")},
+                appointment_type=data["appointment_type"], clinician=data["clinician"],
+                resource=data["resource"], starts_at=form.starts_at(),
+                is_virtual=data["is_virtual"], notify=data["notify"], by=request.user,
+            )  # fmt: skip
+        except services.BookingError as exc:
+            reasons = exc.reasons
+        else:
+            messages.success(
+                request,
+                f"Consultation booked for {consult.display_name} "
+                f"(chart {appointment.patient.mrn}).",
+            )
+            return redirect(
+                "scheduling:appointment_detail", appointment_id=appointment.pk
+            )
+    context = {"consult": consult, "form": form, "reasons": reasons}
+    return render(
+        request, "scheduling/consultation_book.html", context,
+        status=409 if reasons else 200,
+    )  # fmt: skip

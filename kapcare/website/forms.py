@@ -12,7 +12,8 @@ class ClinicProfileForm(forms.ModelForm[ClinicProfile]):
             "email", "hours", "time_zone", "crisis_resources", "alert_response_statement",
             "high_alert_deadline_minutes", "moderate_alert_deadline_business_days",
             "relapse_warning_enabled", "relapse_consecutive_measures",
-            "first_contact_business_days",
+            "first_contact_business_days", "appointment_reminder_hours",
+            "portal_booking",
         ]  # fmt: skip
         widgets = {
             "hours": forms.Textarea(attrs={"rows": 4}),

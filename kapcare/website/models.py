@@ -1,10 +1,12 @@
 import zoneinfo
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
 from kapcare.lib.canada import Province
 from kapcare.lib.phones import format_phone
+from kapcare.scheduling.reminders import parse_reminder_hours
 
 TIME_ZONE_CHOICES = [
     (tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz
@@ -21,6 +23,18 @@ DEFAULT_ALERT_RESPONSE_STATEMENT = (
     "Your care team reviews answers like these during clinic hours and will contact "
     "you. If you need help before then, call or text 9-8-8 at any time, or call 9-1-1."
 )
+
+
+def validate_reminder_hours(value: str) -> None:
+    try:
+        parse_reminder_hours(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class PortalBooking(models.TextChoices):
+    REQUESTS = "requests", "Patients ask; staff book"
+    SELF = "self", "Patients book the types marked for self-booking"
 
 
 class ClinicProfile(models.Model):
@@ -79,10 +93,28 @@ class ClinicProfile(models.Model):
         help_text="A new consultation request not contacted within this many "
         "business days is highlighted on the intake board.",
     )
+    appointment_reminder_hours = models.CharField(
+        max_length=40,
+        default="48,24",
+        validators=[validate_reminder_hours],
+        help_text="When to remind patients before an appointment, in hours, "
+        "separated by commas (e.g. 48,24). Leave empty for no reminders.",
+    )
+    portal_booking = models.CharField(
+        max_length=10,
+        choices=PortalBooking.choices,
+        default=PortalBooking.REQUESTS,
+        help_text="Whether patients book in the portal themselves (only the "
+        "appointment types marked for self-booking) or ask the clinic.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def reminder_hours(self) -> tuple[int, ...]:
+        return parse_reminder_hours(self.appointment_reminder_hours)
 
     @property
     def has_own_crisis_text(self) -> bool:

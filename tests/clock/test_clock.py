@@ -58,7 +58,11 @@ def test_the_worker_runs_a_tick_sends_due_questionnaires_and_queues_the_next(
     done = DBTaskResult.objects.get(
         task_path=TICK_PATH, status=TaskResultStatus.SUCCESSFUL
     )
-    assert done.return_value == {"escalations_sent": 0, "questionnaires_sent": 1}
+    assert done.return_value == {
+        "escalations_sent": 0,
+        "questionnaires_sent": 1,
+        "appointment_messages_sent": 0,
+    }
 
 
 def test_a_tick_killed_mid_run_is_run_again_by_the_next_worker(

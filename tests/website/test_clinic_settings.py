@@ -26,7 +26,8 @@ def _data(**changes: object) -> dict[str, object]:
         "alert_response_statement": profile.alert_response_statement,
         "high_alert_deadline_minutes": 60, "moderate_alert_deadline_business_days": 1,
         "relapse_warning_enabled": "on", "relapse_consecutive_measures": 2,
-        "first_contact_business_days": 2,
+        "first_contact_business_days": 2, "appointment_reminder_hours": "48,24",
+        "portal_booking": "requests",
     }  # fmt: skip
     data.update(changes)
     return data
@@ -134,3 +135,16 @@ def test_alert_deadlines_and_the_response_statement_are_the_clinics_to_set(
     profile = get_clinic_profile()
     assert profile.high_alert_deadline_minutes == 30
     assert profile.alert_response_statement.startswith("We call you back")
+
+
+def test_reminder_hours_and_self_booking_are_the_clinics_to_set(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    client = client_for(clinic_admin)
+    refused = client.post(URL, _data(appointment_reminder_hours="48,0"))
+    assert refused.status_code == 200
+    assert "0 h is outside 1 to 336 hours (two weeks)." in refused.content.decode()
+    client.post(URL, _data(appointment_reminder_hours="72, 2", portal_booking="self"))
+    profile = get_clinic_profile()
+    assert profile.reminder_hours == (72, 2)
+    assert profile.portal_booking == "self"
