@@ -12,7 +12,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench.caseload import ACTIVE_PATIENTS, PHYSICIAN, RESPONSES
 from bench.intake import FRONT_DESK, REQUESTS
-from bench.scheduling import APPOINTMENTS, CHAIRS, seed_schedule
+from bench.scheduling import (
+    APPOINTMENTS,
+    CHAIRS,
+    seed_schedule,
+    self_booking_query,
+)
 from bench.timing import Send
 from bench.treatment import REGISTER_LINES, VITALS, seed_treatment
 from kapcare.accounts.models import User
@@ -134,6 +139,7 @@ def pages() -> list[Page]:
     dosing, recording = seed_treatment(history)
     month = {"month": timezone.localdate().strftime("%Y-%m")}
     day = {"day": seed_schedule().isoformat()}
+    booking = self_booking_query()
     return [
         Page("login page (GET)", lambda: anonymous.get("/accounts/login/")),
         Page("login POST (argon2)", login_post(), expect=302, slow=True),
@@ -201,6 +207,10 @@ def pages() -> list[Page]:
         Page(
             "schedule week view (same week)",
             lambda: front_desk.get("/schedule/week/", day),
+        ),
+        Page(
+            "portal self-booking, free dosing times (that week)",
+            lambda: patient.get("/portal/appointments/book/", booking),
         ),
         Page(
             "submit PHQ-9 (item 9 > 0)",

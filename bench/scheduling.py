@@ -1,4 +1,5 @@
-"""Issue 7's target: the day view with 10 chairs and 200 appointments."""
+"""Issue 7's target: the day view with 10 chairs and 200 appointments, and the
+portal's self-booking search over the same week."""
 
 from datetime import date, datetime, time, timedelta
 
@@ -7,6 +8,7 @@ from django.utils import timezone
 from kapcare.accounts.models import User
 from kapcare.patients.models import Patient
 from kapcare.scheduling.models import Appointment, AppointmentType, Resource
+from kapcare.website.models import PortalBooking, get_clinic_profile
 
 CHAIRS = 10
 APPOINTMENTS = 200
@@ -36,4 +38,15 @@ def seed_schedule() -> date:
         )
         for n, patient in enumerate(patients)
     )
+    AppointmentType.objects.filter(seed_key="dosing").update(self_bookable=True)
+    clinic = get_clinic_profile()
+    clinic.portal_booking = PortalBooking.SELF
+    clinic.save()
     return DAY
+
+
+def self_booking_query() -> dict[str, str]:
+    """The portal's free-time search for a dosing session in the crowded week:
+    every chair and the nurse are busy 08:00-18:00 on DAY."""
+    dosing = AppointmentType.objects.get(seed_key="dosing")
+    return {"type": str(dosing.pk), "from": DAY.isoformat()}

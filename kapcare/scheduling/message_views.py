@@ -2,7 +2,7 @@
 appointments (contact preferences, staff and portal; the one-click "stop
 appointment messages" link in every message) and self-booking where allowed."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -111,19 +111,27 @@ def my_booking(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect("portal:appointments")
     source = request.POST if request.method == "POST" else request.GET
     chosen = next((t for t in types if str(t.pk) == source.get("type")), None)
-    is_virtual = bool(chosen and chosen.may_be_virtual and source.get("virtual") == "1")
+    is_virtual = bool(
+        chosen
+        and chosen.may_be_virtual
+        and not chosen.needs_chair
+        and source.get("virtual") == "1"
+    )
     soonest = timezone.localdate(timezone.now() + services.SELF_BOOKING_NOTICE)
+    latest = timezone.localdate(timezone.now() + services.SELF_BOOKING_HORIZON)
     try:
-        first_day = max(date.fromisoformat(source.get("from", "")), soonest)
+        asked = date.fromisoformat(source.get("from", ""))
     except ValueError:
-        first_day = soonest
+        asked = soonest
+    first_day = min(max(asked, soonest), latest)
     status = 200
     if request.method == "POST" and chosen is not None:
         try:
             starts_at = datetime.fromisoformat(request.POST.get("starts_at", ""))
             if starts_at.tzinfo is None:
                 raise ValueError
-        except ValueError:
+            starts_at.astimezone(UTC)
+        except (ValueError, OverflowError):
             messages.error(request, "Choose one of the times shown.")
             status = 400
         else:
@@ -153,7 +161,9 @@ def my_booking(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     context = {
         "types": types, "chosen": chosen, "is_virtual": is_virtual, "slots": slots,
-        "first_day": first_day, "next_from": first_day + timedelta(days=services.SELF_BOOKING_DAYS),
+        "first_day": first_day,
+        "next_from": first_day + timedelta(days=services.SELF_BOOKING_DAYS)
+        if first_day < latest else None,
         "previous_from": first_day - timedelta(days=services.SELF_BOOKING_DAYS)
         if first_day > soonest else None,
     }  # fmt: skip

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -161,10 +162,16 @@ def queue_series_confirmation(
     return _queue(first, Kind.SERIES, f"series:{first.series}", request=request)
 
 
+def _moved(appointment: Appointment) -> str:
+    """Identifies one booking or move of the appointment (moving back to an
+    earlier time is a new move, with its own messages)."""
+    return appointment.updated_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%f")
+
+
 def queue_change(
     appointment: Appointment, *, request: HttpRequest | None = None
 ) -> list[AppointmentMessage]:
-    key = f"change:{appointment.pk}:{_stamp(appointment.starts_at)}"
+    key = f"change:{appointment.pk}:{_moved(appointment)}"
     return _queue(appointment, Kind.CHANGE, key, request=request)
 
 
@@ -179,7 +186,16 @@ def queue_cancellation(
 def resend_confirmation(
     appointment: Appointment, *, request: HttpRequest
 ) -> list[AppointmentMessage]:
-    """Staff asked for the confirmation again (e.g. one whose fate is unknown)."""
+    """Staff asked for the confirmation again (e.g. one whose fate is unknown). A
+    second click while one is still on its way queues nothing more."""
+    on_its_way = list(
+        AppointmentMessage.objects.filter(
+            appointment=appointment, key__startswith="resend:",
+            status__in=[Status.PENDING, Status.SENDING],
+        )
+    )  # fmt: skip
+    if on_its_way:
+        return on_its_way
     with transaction.atomic():
         return _queue(
             appointment, Kind.CONFIRMATION,
@@ -192,7 +208,9 @@ def queue_due_reminders(*, now: datetime | None = None) -> list[AppointmentMessa
     dosing session send the questionnaires due before it with the reminder.
     Idempotent: a reminder's key names the appointment, its time and the hours."""
     now = now or timezone.now()
-    hours = get_clinic_profile().reminder_hours
+    clinic = get_clinic_profile()
+    hours = clinic.reminder_hours
+    zone = ZoneInfo(clinic.time_zone)
     if not hours:
         return []
     appointments = list(
@@ -202,18 +220,19 @@ def queue_due_reminders(*, now: datetime | None = None) -> list[AppointmentMessa
             starts_at__lte=now + timedelta(hours=max(hours)),
         ).select_related("patient__contact_preference", "appointment_type")
     )
-    sent: dict[tuple[uuid.UUID, datetime], set[int]] = {}
-    for appointment_id, starts_at, hours_before in AppointmentMessage.objects.filter(
+    booked_at = {a.pk: a.updated_at for a in appointments}
+    sent: dict[uuid.UUID, set[int]] = {}
+    for appointment_id, created_at, hours_before in AppointmentMessage.objects.filter(
         appointment__in=appointments, kind=Kind.REMINDER
-    ).values_list("appointment_id", "for_starts_at", "hours_before"):
-        if hours_before is not None:
-            sent.setdefault((appointment_id, starts_at), set()).add(hours_before)
+    ).values_list("appointment_id", "created_at", "hours_before"):
+        if hours_before is not None and created_at >= booked_at[appointment_id]:
+            sent.setdefault(appointment_id, set()).add(hours_before)
     queued: list[AppointmentMessage] = []
     for appointment in appointments:
         due = reminder_due(
             starts_at=appointment.starts_at, booked_at=appointment.updated_at,
             hours_before=hours, now=now,
-            already_sent=sent.get((appointment.pk, appointment.starts_at), set()),
+            already_sent=sent.get(appointment.pk, set()),
         )  # fmt: skip
         if due is None:
             continue
@@ -222,9 +241,9 @@ def queue_due_reminders(*, now: datetime | None = None) -> list[AppointmentMessa
                 if appointment.appointment_type.kind in DOSING_KINDS:
                     send_event_questionnaires(
                         patient=appointment.patient, event=Repeat.BEFORE_DOSING,
-                        on=timezone.localtime(appointment.starts_at).date(),
+                        on=timezone.localtime(appointment.starts_at, zone).date(),
                     )  # fmt: skip
-                key = f"remind:{appointment.pk}:{due}h:{_stamp(appointment.starts_at)}"
+                key = f"remind:{appointment.pk}:{due}h:{_moved(appointment)}"
                 queued += _queue(appointment, Kind.REMINDER, key, hours_before=due)
         except Exception:
             logger.exception("Reminder for appointment %s failed", appointment.pk)
@@ -317,6 +336,14 @@ def _sequence(appointment: Appointment) -> int:
     )
 
 
+def messages_about(appointment: Appointment) -> list[AppointmentMessage]:
+    """This appointment's messages and its series' confirmation, newest first."""
+    about = Q(appointment=appointment)
+    if appointment.series:
+        about |= Q(kind=Kind.SERIES, appointment__series=appointment.series)
+    return list(AppointmentMessage.objects.filter(about).order_by("-created_at")[:20])
+
+
 def _why_not_now(message: AppointmentMessage, now: datetime) -> str:
     """A reason to skip a queued message that no longer applies, or ""."""
     appointment = message.appointment
@@ -326,11 +353,17 @@ def _why_not_now(message: AppointmentMessage, now: datetime) -> str:
     }[Channel(message.channel)]
     if not channel_on:
         return f"The patient turned off {message.get_channel_display().lower()}s."
-    if message.kind in (Kind.CANCELLATION, Kind.SERIES):
+    if message.kind == Kind.CANCELLATION:
         return ""
+    if message.kind == Kind.SERIES:
+        live = Appointment.objects.filter(series=appointment.series).on_the_schedule()
+        return "" if live.exists() else "Every appointment of the series is cancelled."
     if appointment.status not in LIVE:
         return f"The appointment is {appointment.get_status_display().lower()}."
-    if appointment.starts_at != message.for_starts_at:
+    if (
+        appointment.starts_at != message.for_starts_at
+        or appointment.updated_at > message.created_at
+    ):
         return "The appointment was moved; the new time has its own message."
     if message.kind == Kind.REMINDER and now >= appointment.starts_at:
         return "The appointment had started."
@@ -371,7 +404,8 @@ def deliver(message_id: uuid.UUID | str, *, now: datetime | None = None) -> bool
         _finish(message, Status.SKIPPED, skip)
         return False
     try:
-        content = render(message)
+        with timezone.override(ZoneInfo(get_clinic_profile().time_zone)):
+            content = render(message)
     except Exception as exc:
         logger.exception("Could not prepare appointment message %s", message.pk)
         _finish(message, Status.FAILED, f"Could not prepare the message: {exc}")
@@ -382,17 +416,19 @@ def deliver(message_id: uuid.UUID | str, *, now: datetime | None = None) -> bool
         logger.warning("Appointment message %s not accepted: %s", message.pk, exc)
         _finish(message, Status.FAILED, str(exc))
         return False
-    AppointmentMessage.objects.filter(pk=message.pk).update(
+    AppointmentMessage.objects.filter(pk=message.pk, status=Status.SENDING).update(
         status=Status.SENT, sent_at=timezone.now(), detail=""
     )
     return True
 
 
 def _finish(message: AppointmentMessage, status: str, detail: str) -> None:
-    AppointmentMessage.objects.filter(pk=message.pk).update(
-        status=status, detail=detail[:300]
-    )
-    if status == Status.SKIPPED:
+    """Leave SENDING for `status`, unless the sweep already marked it UNKNOWN (a
+    send that outlived STALE_TASK_AFTER must not become retryable again)."""
+    changed = AppointmentMessage.objects.filter(
+        pk=message.pk, status=Status.SENDING
+    ).update(status=status, detail=detail[:300])
+    if not changed or status == Status.SKIPPED:
         return
     record_event(
         request=None,
@@ -426,14 +462,11 @@ def deliver_waiting(*, now: datetime | None = None) -> int:
         ).select_related("patient")
     )
     for message in stuck:
-        if AppointmentMessage.objects.filter(
-            pk=message.pk, status=Status.SENDING
-        ).update(status=Status.UNKNOWN):
-            _finish(
-                message, Status.UNKNOWN,
-                "The worker stopped while sending; not resent, so it cannot arrive "
-                "twice. Send it again from the appointment if needed.",
-            )  # fmt: skip
+        _finish(
+            message, Status.UNKNOWN,
+            "The worker stopped while sending; not resent, so it cannot arrive "
+            "twice. Send it again from the appointment if needed.",
+        )  # fmt: skip
     waiting = AppointmentMessage.objects.filter(
         status=Status.PENDING, created_at__lt=now - PICK_UP_AFTER
     ).values_list("pk", flat=True)
@@ -445,9 +478,14 @@ def deliver_waiting(*, now: datetime | None = None) -> int:
 
 
 def appointment_messages_job() -> int:
-    """The clock's job: queue and send due reminders, then send anything waiting."""
-    reminders = queue_due_reminders()
-    return deliver_many(m.pk for m in reminders) + deliver_waiting()
+    """The clock's job: queue and send due reminders, then send anything waiting.
+    A failure in the reminders never holds back confirmations and cancellations."""
+    sent = 0
+    try:
+        sent += deliver_many(m.pk for m in queue_due_reminders())
+    except Exception:
+        logger.exception("Queueing appointment reminders failed")
+    return sent + deliver_waiting()
 
 
 def set_contact_preference(

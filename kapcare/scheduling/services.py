@@ -663,6 +663,7 @@ def answer_booking_request(
 
 SELF_BOOKING_NOTICE = timedelta(hours=24)
 SELF_BOOKING_DAYS = 7
+SELF_BOOKING_HORIZON = timedelta(days=90)
 
 
 def self_bookable_types() -> list[AppointmentType]:
@@ -774,6 +775,9 @@ def open_slots(
     return slots
 
 
+SLOT_GONE = "That time is no longer free; please choose another."
+
+
 def self_book(
     *,
     request: HttpRequest | None,
@@ -790,12 +794,24 @@ def self_book(
         raise BookingError(
             ["This appointment cannot be booked online; ask the clinic."]
         )
-    if is_virtual and not appointment_type.may_be_virtual:
+    if is_virtual and (
+        appointment_type.needs_chair or not appointment_type.may_be_virtual
+    ):
         is_virtual = False
-    already = Appointment.objects.filter(
-        patient=patient, appointment_type=appointment_type, starts_at=starts_at,
-        status=Appointment.Status.BOOKED,
-    ).first()  # fmt: skip
+    now = timezone.now()
+    if not now + SELF_BOOKING_NOTICE <= starts_at <= now + SELF_BOOKING_HORIZON:
+        raise BookingError(
+            ["Online booking is from 24 hours to 90 days ahead; for other times, "
+             "ask the clinic."]
+        )  # fmt: skip
+
+    def made_already() -> Appointment | None:
+        return Appointment.objects.filter(
+            patient=patient, appointment_type=appointment_type, starts_at=starts_at,
+            status=Appointment.Status.BOOKED,
+        ).first()  # fmt: skip
+
+    already = made_already()
     if already is not None:
         return already
     local_day = timezone.localtime(starts_at).date()
@@ -804,12 +820,20 @@ def self_book(
     ).get(local_day, [])
     slot = next((s for s in day_slots if s.starts_at == starts_at), None)
     if slot is None:
-        raise BookingError(["That time is no longer free; please choose another."])
-    return book_appointment(
-        request=request, patient=patient, appointment_type=appointment_type,
-        clinician=slot.clinician, resource=None if is_virtual else slot.resource,
-        starts_at=starts_at, is_virtual=is_virtual, by=by,
-    )  # fmt: skip
+        raise BookingError([SLOT_GONE])
+    try:
+        return book_appointment(
+            request=request, patient=patient, appointment_type=appointment_type,
+            clinician=slot.clinician, resource=None if is_virtual else slot.resource,
+            starts_at=starts_at, is_virtual=is_virtual, by=by,
+        )  # fmt: skip
+    except BookingError as exc:
+        # A double click racing its twin: the twin's appointment is the answer.
+        already = made_already()
+        if already is not None:
+            return already
+        # Staff details (who is away and why) are not for patients.
+        raise BookingError([SLOT_GONE]) from exc
 
 
 def book_consultation_request(
@@ -840,6 +864,12 @@ def book_consultation_request(
             .select_related("patient")
             .get(pk=consult.pk)
         )
+        if locked.status not in ConsultationRequest.OPEN_STATUSES:
+            raise BookingError(
+                [
+                    f"This request is {locked.get_status_display().lower()}; reopen it first."
+                ]
+            )
         patient = locked.patient
         if patient is not None:
             repeated = Appointment.objects.filter(

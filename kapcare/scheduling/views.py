@@ -192,7 +192,7 @@ def appointment_detail(
         "appointment": appointment, "patient": appointment.patient,
         "move_form": MoveForm(initial={"on": start.date(), "at": start.time()}),
         "cancel_form": CancelForm(), "now": timezone.now(),
-        "sent_messages": appointment.messages.order_by("-created_at")[:20],
+        "sent_messages": notices.messages_about(appointment),
         "reach_problem": notices.reach_problem(appointment.patient),
     }  # fmt: skip
     return render(request, "scheduling/appointment_detail.html", context)

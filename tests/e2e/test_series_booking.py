@@ -11,7 +11,13 @@ from pytest_django.live_server_helper import LiveServer
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.patients.models import Patient
-from kapcare.scheduling.models import Appointment, Resource, WorkingHours
+from kapcare.scheduling.models import (
+    Appointment,
+    AppointmentType,
+    Resource,
+    WorkingHours,
+)
+from kapcare.website.models import PortalBooking, get_clinic_profile
 from tests.e2e.support import CHROMIUM, NO_CHROMIUM, sign_in
 from tests.factories import PASSWORD, PatientFactory, TOTPDeviceFactory, UserFactory
 
@@ -67,6 +73,12 @@ def test_front_desk_books_an_induction_series_the_patient_sees_it(
         page.get_by_role("row").filter(has_text="Integration session")
     ).to_have_count(6)
     assert Appointment.objects.filter(patient=patient).count() == 12
+    page.get_by_role("row").filter(has_text="Dosing session").first.get_by_role(
+        "link"
+    ).click()
+    messages = page.get_by_role("region", name="Messages to the patient")
+    expect(messages).to_contain_text("Series confirmation")
+    expect(messages).to_contain_text(f"Email: {patient.email}")
 
     phone = browser.new_context(
         base_url=live_server.url, viewport={"width": 390, "height": 844}, is_mobile=True
@@ -83,3 +95,39 @@ def test_front_desk_books_an_induction_series_the_patient_sees_it(
     expect(first).to_contain_text("Arrange a ride home")
     expect(mine.locator("section.card")).to_have_count(12)
     phone.close()
+
+
+def test_a_patient_books_an_integration_session_in_the_portal(
+    page: Page, live_server: LiveServer
+) -> None:
+    therapist = UserFactory.create(roles=[Role.THERAPIST], full_name="Theo Therapist")
+    _weekday_hours(therapist)
+    AppointmentType.objects.filter(seed_key="integration").update(self_bookable=True)
+    clinic = get_clinic_profile()
+    clinic.portal_booking = PortalBooking.SELF
+    clinic.save()
+    patient = PatientFactory.create(legal_given_name="Ines", legal_family_name="Moreau")
+    account = UserFactory.create(kind=User.Kind.PATIENT, roles=[Role.PATIENT])
+    Patient.objects.filter(pk=patient.pk).update(user=account)
+
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(account.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="My appointments").click()
+    page.get_by_role("link", name="Book an appointment").click()
+    page.get_by_label("Integration session (60 min)").check()
+    page.get_by_role("button", name="Show free times").click()
+    first = page.locator(".slot-list button").first
+    label = first.get_attribute("aria-label") or ""
+    assert label.startswith("Book ")
+    first.click()
+    expect(page.get_by_text("Booked: Integration session")).to_be_visible()
+    card = page.locator("section.card").first
+    expect(card).to_contain_text("Integration session")
+    expect(card).to_contain_text("with Theo Therapist")
+    page.get_by_role("link", name="Reminders: email").click()
+    page.get_by_label("By text message").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved.", exact=True)).to_be_visible()
+    expect(page.get_by_label("By text message")).to_be_checked()

@@ -408,6 +408,7 @@ def test_a_series_gets_one_confirmation_listing_every_appointment(
     assert "6 appointments" in email.subject
     assert email.body.count("Dosing session") == 3
     assert email.body.count("Before each dosing session:") == 1
+    assert [m.kind for m in notices.messages_about(booked[-1])] == ["series"]
     events = Calendar.from_ical(email.attachments[0][1]).walk("VEVENT")
     assert sorted(e.decoded("DTSTART") for e in events) == sorted(
         a.starts_at for a in booked
@@ -518,3 +519,104 @@ def test_the_delivery_task_rerun_after_a_killed_worker_sends_nothing_twice(
     assert task.return_value == 0
     assert len(mail.outbox) == 1
     assert AppointmentMessage.objects.get().status == Status.SENT
+
+
+def test_moving_back_and_forth_tells_the_patient_every_time(
+    rn: User, chair: Resource, patient_a: Patient
+) -> None:
+    appointment = book(patient_a, rn, at(9), resource=chair)
+    with time_machine.travel(at(9) - timedelta(hours=47), tick=True):
+        notices.queue_due_reminders()
+        for starts_at in (at(9, day=2), at(9), at(9, day=2), at(9)):
+            services.move_appointment(
+                request=None, appointment=appointment, starts_at=starts_at, by=rn
+            )
+        assert AppointmentMessage.objects.filter(kind="change").count() == 4
+        sweep()
+    assert (
+        AppointmentMessage.objects.get(
+            kind="reminder", status=Status.SKIPPED
+        ).hours_before
+        == 48
+    )
+    with time_machine.travel(at(9) - timedelta(hours=23), tick=False):
+        sweep()
+    assert (
+        AppointmentMessage.objects.filter(
+            kind="reminder", status=Status.SENT, hours_before=24
+        ).count()
+        == 1
+    )
+
+
+def test_times_are_written_in_the_clinics_time_zone(
+    rn: User, chair: Resource, patient_a: Patient
+) -> None:
+    clinic = get_clinic_profile()
+    clinic.time_zone = "America/Vancouver"
+    clinic.save()
+    book(patient_a, rn, at(9), resource=chair)
+    sweep()
+    [email] = mail.outbox
+    assert "Monday, December 7, 2026, 6:00 a.m." in email.body
+    event = Calendar.from_ical(email.attachments[0][1]).walk("VEVENT")[0]
+    assert event["DTSTART"].params["TZID"] == "America/Vancouver"
+    assert event.decoded("DTSTART") == at(9)
+
+
+def test_a_send_that_outlives_the_sweep_stays_unknown(
+    rn: User, chair: Resource, patient_a: Patient
+) -> None:
+    book(patient_a, rn, at(9), resource=chair)
+    message = AppointmentMessage.objects.get()
+
+    def slow_then_refused(*args: object) -> None:
+        notices.deliver_waiting(now=timezone.now() + timedelta(hours=1))
+        raise OSError("SMTP timed out")
+
+    with mock.patch.object(notices, "_send", side_effect=slow_then_refused):
+        assert notices.deliver(message.pk) is False
+    message.refresh_from_db()
+    assert message.status == Status.UNKNOWN
+    sweep(after=timedelta(hours=2))
+    assert mail.outbox == []
+
+
+def test_a_double_click_on_send_again_queues_one(
+    rn: User, chair: Resource, patient_a: Patient
+) -> None:
+    appointment = book(patient_a, rn, at(9), resource=chair)
+    first = notices.resend_confirmation(appointment, request=None)  # type: ignore[arg-type]
+    second = notices.resend_confirmation(appointment, request=None)  # type: ignore[arg-type]
+    assert [m.pk for m in first] == [m.pk for m in second]
+    assert AppointmentMessage.objects.filter(key__startswith="resend:").count() == 1
+
+
+def test_a_broken_reminder_setting_does_not_hold_back_confirmations(
+    rn: User, chair: Resource, patient_a: Patient
+) -> None:
+    book(patient_a, rn, at(9), resource=chair)
+    get_clinic_profile().__class__.objects.update(appointment_reminder_hours="soon")
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        assert notices.appointment_messages_job() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_a_series_cancelled_before_its_confirmation_went_sends_nothing(
+    rn: User, chair: Resource, patient_a: Patient
+) -> None:
+    proposal = services.propose_series(
+        patient=patient_a, first_day=at(9).date(), sessions=2, per_week=3,
+        earliest=at(9).time(), nurse=rn, therapist=None,
+    )  # fmt: skip
+    booked = services.book_series(
+        request=None, patient=patient_a, proposal=proposal, by=rn
+    )
+    for appointment in booked:
+        services.cancel_appointment(
+            request=None, appointment=appointment, reason="Changed plans",
+            notify=False, by=rn,
+        )  # fmt: skip
+    sweep()
+    assert mail.outbox == []
+    assert AppointmentMessage.objects.get().status == Status.SKIPPED

@@ -1,9 +1,11 @@
 """Self-booking in the portal (where the clinic allows it) and booking a free
 consultation straight from a request on the public site."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from unittest import mock
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,6 +22,7 @@ from kapcare.scheduling.models import (
     AppointmentMessage,
     AppointmentType,
     ContactPreference,
+    TimeOff,
 )
 from kapcare.website.models import PortalBooking, get_clinic_profile
 from tests.conftest import ClientFor
@@ -273,16 +276,99 @@ def test_the_request_page_offers_booking(
     )
 
 
-def test_self_booking_is_not_before_notice(
+def test_self_booking_is_from_24_hours_to_90_days_ahead(
     integration: AppointmentType,
     patient_a: Patient,
     therapist: User,
     patient_user: User,
 ) -> None:
     works_weekdays(therapist)
-    soon = timezone.now() + timedelta(hours=2)
-    with pytest.raises(services.BookingError):
+
+    def attempt(starts_at: datetime) -> Appointment:
+        return services.self_book(
+            request=None, patient=patient_a, appointment_type=integration,
+            starts_at=starts_at, is_virtual=False, by=patient_user,
+        )  # fmt: skip
+
+    with time_machine.travel(at(10, day=-1), tick=False):  # Sunday 10:00
+        for too_soon in (at(9), at(9, day=-1) + timedelta(days=1)):
+            with pytest.raises(services.BookingError, match="from 24 hours to 90 days"):
+                attempt(too_soon)
+        with pytest.raises(services.BookingError, match="from 24 hours to 90 days"):
+            attempt(at(10, day=91))
+        assert attempt(at(10)).starts_at == at(10)
+
+
+def test_a_type_not_offered_online_is_refused_by_the_service(
+    integration: AppointmentType,
+    patient_a: Patient,
+    therapist: User,
+    patient_user: User,
+) -> None:
+    works_weekdays(therapist)
+    follow_up = AppointmentType.objects.get(seed_key="follow_up")
+    with pytest.raises(services.BookingError, match="cannot be booked online"):
+        services.self_book(
+            request=None, patient=patient_a, appointment_type=follow_up,
+            starts_at=at(9), is_virtual=False, by=patient_user,
+        )  # fmt: skip
+    get_clinic_profile().__class__.objects.update(portal_booking=PortalBooking.REQUESTS)
+    with pytest.raises(services.BookingError, match="cannot be booked online"):
         services.self_book(
             request=None, patient=patient_a, appointment_type=integration,
-            starts_at=soon, is_virtual=False, by=patient_user,
+            starts_at=at(9), is_virtual=False, by=patient_user,
         )  # fmt: skip
+
+
+def test_patients_are_not_told_why_staff_are_away(
+    integration: AppointmentType,
+    patient_a: Patient,
+    therapist: User,
+    patient_user: User,
+) -> None:
+    works_weekdays(therapist)
+    slots = services.open_slots(
+        patient=patient_a, appointment_type=integration, first_day=MONDAY, days=1
+    )
+    assert slots
+    TimeOff.objects.create(
+        staff=therapist, starts_at=at(8), ends_at=at(18), reason="Surgery"
+    )
+    with (
+        mock.patch.object(services, "open_slots", return_value=slots),
+        pytest.raises(services.BookingError) as refused,
+    ):
+        services.self_book(
+            request=None, patient=patient_a, appointment_type=integration,
+            starts_at=at(9), is_virtual=False, by=patient_user,
+        )  # fmt: skip
+    assert refused.value.reasons == [services.SLOT_GONE]
+
+
+def test_out_of_range_dates_in_the_portal_are_handled(
+    integration: AppointmentType, portal: Client, therapist: User
+) -> None:
+    url = reverse("portal:book")
+    far = portal.get(url, {"type": str(integration.pk), "from": "9999-12-30"})
+    assert far.status_code == 200
+    assert b"Next week" not in far.content
+    for starts_at in ("9999-12-31T23:00:00-12:00", "0001-01-01T00:00:00+14:00"):
+        response = portal.post(
+            url, {"type": str(integration.pk), "starts_at": starts_at}
+        )
+        assert response.status_code in {400, 409}
+    assert not Appointment.objects.exists()
+
+
+def test_a_closed_consultation_request_cannot_be_booked(
+    client_for: ClientFor, front_desk: User, nurse: User, consult: ConsultationRequest
+) -> None:
+    works_weekdays(nurse)
+    ConsultationRequest.objects.filter(pk=consult.pk).update(status="withdrawn")
+    response = client_for(front_desk).post(
+        reverse("scheduling:consultation_book", args=[consult.pk]),
+        _consult_form(nurse, born_on="1988-04-02", sex_at_birth="female"),
+    )
+    assert response.status_code == 409
+    assert b"This request is withdrawn; reopen it first." in response.content
+    assert not Patient.objects.exists() and not AppointmentMessage.objects.exists()
