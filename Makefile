@@ -33,7 +33,17 @@ run: demo
 		--access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' \
 		--log-level warning
 
-test: install
+# axe-core (npm) for the accessibility check in the browser tests; skipped with a
+# message where npm is missing.
+AXE := node_modules/axe-core/axe.min.js
+AXE_VERSION := 4.14.1
+
+$(AXE):
+	@if command -v npm >/dev/null; then \
+		npm install --no-save --no-audit --no-fund --silent axe-core@$(AXE_VERSION); \
+	else echo "npm not found: the accessibility check (axe-core) will be skipped"; fi
+
+test: install $(AXE)
 	@mkdir -p var
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n 2 --dist loadfile

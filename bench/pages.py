@@ -18,6 +18,7 @@ from bench.scheduling import (
     seed_schedule,
     self_booking_query,
 )
+from bench.site import EXTRA_POSTS, seed_site, uncached
 from bench.timing import Send
 from bench.treatment import REGISTER_LINES, VITALS, seed_treatment
 from kapcare.accounts.models import User
@@ -140,6 +141,8 @@ def pages() -> list[Page]:
     month = {"month": timezone.localdate().strftime("%Y-%m")}
     day = {"day": seed_schedule().isoformat()}
     booking = self_booking_query()
+    article = seed_site()
+    visitor = Client()
     return [
         Page("login page (GET)", lambda: anonymous.get("/accounts/login/")),
         Page("login POST (argon2)", login_post(), expect=302, slow=True),
@@ -212,6 +215,14 @@ def pages() -> list[Page]:
             "portal self-booking, free dosing times (that week)",
             lambda: patient.get("/portal/appointments/book/", booking),
         ),
+        Page(
+            f"public home, cached ({EXTRA_POSTS + 6} articles)",
+            lambda: visitor.get("/"),
+        ),
+        Page("public home, uncached", uncached(visitor, "/")),
+        Page("article page, cached", lambda: visitor.get(article)),
+        Page("article page, uncached", uncached(visitor, article)),
+        Page("article list ?page=3, uncached", uncached(visitor, "/blog/?page=3")),
         Page(
             "submit PHQ-9 (item 9 > 0)",
             submit_phq9(nurse, middle_patient()),

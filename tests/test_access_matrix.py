@@ -42,6 +42,7 @@ from kapcare.treatment.models import (
     Protocol,
     TreatmentCourse,
 )
+from kapcare.website.models import Post, StaffProfile
 from tests.conftest import make_staff, sign_in
 from tests.factories import PatientFactory, UserFactory
 from tests.treatment.conftest import IV, receive
@@ -62,6 +63,7 @@ PATIENT_DEMOGRAPHICS = {"front_desk"} | CLINICAL
 STAFF = PATIENT_DEMOGRAPHICS | {"clinic_admin"}
 DOSING = {"nurse", "physician"}
 BOOKERS = {"front_desk"} | CLINICAL
+WRITERS = {"physician", "therapist", "clinic_admin"}
 
 # url name -> (method, personas allowed). Everyone else: anonymous goes to sign-in, others 403.
 PROTECTED: dict[str, tuple[str, set[str]]] = {
@@ -152,6 +154,15 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "portal:appointments": ("get", {"patient"}),
     "scheduling:staff_hours_edit": ("get", {"clinic_admin"}),
     "scheduling:consultation_book": ("get", BOOKERS),
+    "website:editor_home": ("get", WRITERS),
+    "website:post_create": ("get", WRITERS),
+    "website:post_edit": ("get", WRITERS),
+    "website:post_preview": ("get", WRITERS),
+    "website:markdown_preview": ("post", WRITERS),
+    "website:post_delete": ("get", {"clinic_admin"}),
+    "website:page_edit": ("get", {"clinic_admin"}),
+    "website:profile_create": ("get", {"clinic_admin"}),
+    "website:profile_edit": ("get", {"clinic_admin"}),
     "scheduling:contact_preference": ("get", BOOKERS),
     "portal:contact_preference": ("get", {"patient"}),
     "portal:book": ("get", {"patient"}),
@@ -166,6 +177,11 @@ SIGNED_IN = {
 # Public pages: no sign-in, no patient data.
 PUBLIC = {
     "healthz", "website:home", "website:clinic_logo", "accounts:login",
+    "website:services", "website:team", "website:faq", "website:locations",
+    "website:contact", "website:privacy", "website:post_list", "website:rss_feed",
+    "website:atom_feed", "website:sitemap", "website:robots_txt",
+    "website:category_posts", "website:tag_posts", "website:post_detail",
+    "website:image",
     "accounts:password_reset", "accounts:password_reset_done",
     "accounts:password_reset_confirm", "accounts:password_reset_complete",
     "portal:invitation_accept",
@@ -275,7 +291,13 @@ def world(db: None) -> dict[str, object]:
         clinician=therapist, starts_at=timezone.now() + timedelta(days=1),
         ends_at=timezone.now() + timedelta(days=1, hours=1), created_by=therapist,
     )  # fmt: skip
+    author = StaffProfile.objects.create(name="Dr. Matrix")
+    post = Post.objects.create(
+        title="Matrix", slug="matrix", author=author, excerpt="x", body="x",
+        status="draft",
+    )  # fmt: skip
     return {
+        "post": post,
         "people": people, "patient": other_patient, "own_link": own_link,
         "appointment": appointment,
         "consult": consult, "signature": signature, "assessment": assessment,
@@ -326,6 +348,12 @@ def _url(name: str, world: dict[str, object]) -> str:
     assert isinstance(consult, ConsultationRequest)
     if name == "scheduling:consultation_book":
         return reverse(name, args=[consult.pk])
+    if name in {"website:post_edit", "website:post_preview", "website:post_delete"}:
+        return reverse(name, args=[world["post"].pk])  # type: ignore[attr-defined]
+    if name == "website:page_edit":
+        return reverse(name, args=["faq"])
+    if name == "website:profile_edit":
+        return reverse(name, args=[world["post"].author_id])  # type: ignore[attr-defined]
     if name == "intake:referral_letter" or (
         name.startswith("intake:request_")
         and name not in {"intake:request_create", "intake:request_done"}
@@ -434,6 +462,10 @@ def test_role_url_matrix(world: dict[str, object], persona: str, name: str) -> N
             "measures:link_fill",
             "scheduling:calendar_ics",
             "scheduling:opt_out",
+            "website:category_posts",
+            "website:tag_posts",
+            "website:post_detail",
+            "website:image",
         }
     ),
 )

@@ -1,4 +1,4 @@
-"""The clinic's roles and what each may do (groups created by migrations 0002-0006).
+"""The clinic's roles and what each may do (groups created by migrations 0002-0007).
 
 A migration keeps its own frozen copy of this table; tests/accounts/test_roles.py
 fails when the two drift apart, so a change here needs a new migration.
@@ -33,6 +33,13 @@ _DOSING = (
 )
 _THERAPY_NOTES = ("treatment.view_psychotherapy_notes",)
 _BOOKING = ("scheduling.add_appointment",)
+_WRITING = ("website.add_post", "website.change_post")
+_SITE_EDITING = (
+    *_WRITING,
+    "website.delete_post",
+    "website.change_sitepage",
+    "website.change_staffprofile",
+)
 _PRESCRIBING = (
     "treatment.add_treatmentcourse",
     "treatment.sign_dosingsession",
@@ -45,6 +52,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "audit.view_auditevent",
         "website.change_clinicprofile",
         *_ROTA,
+        *_SITE_EDITING,
     ),
     Role.PHYSICIAN: (
         *_CLINICAL,
@@ -53,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *_PRESCRIBING,
         *_THERAPY_NOTES,
         *_BOOKING,
+        *_WRITING,
     ),
     Role.NURSE: (*_CLINICAL, *_DOSING, *_BOOKING),
     Role.THERAPIST: (
@@ -60,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "treatment.add_integrationsession",
         *_THERAPY_NOTES,
         *_BOOKING,
+        *_WRITING,
     ),
     Role.FRONT_DESK: (*_DEMOGRAPHICS, *_BOOKING),
     Role.PATIENT: (),

@@ -1,8 +1,13 @@
+import uuid
 import zoneinfo
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
+from django.utils import timezone
 
 from kapcare.lib.canada import Province
 from kapcare.lib.phones import format_phone
@@ -142,3 +147,169 @@ class ClinicProfile(models.Model):
 def get_clinic_profile() -> ClinicProfile:
     profile, _ = ClinicProfile.objects.get_or_create(pk=1)
     return profile
+
+
+class StaffProfile(models.Model):
+    """A clinician or staff member as the public sees them: the team page and the
+    author box on articles."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="public_profile",
+    )  # fmt: skip
+    name = models.CharField(max_length=120)
+    credentials = models.CharField(
+        max_length=120, blank=True, help_text="e.g. MD, FRCPC or RP, MSW"
+    )
+    role_title = models.CharField(
+        "role", max_length=120, blank=True, help_text="e.g. Medical director"
+    )
+    bio = models.TextField(blank=True, max_length=2000)
+    photo = models.ImageField(upload_to="team/", blank=True)
+    photo_renditions = models.JSONField(default=dict, blank=True, editable=False)
+    on_team_page = models.BooleanField("show on the team page", default=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=60, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=40, unique=True)
+    slug = models.SlugField(max_length=40, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostQuerySet(models.QuerySet["Post"]):
+    def live(self, now: datetime | None = None) -> "PostQuerySet":
+        """What the public sees: published, and its publishing time has come."""
+        return self.filter(
+            status=Post.Status.PUBLISHED, publish_at__lte=now or timezone.now()
+        )
+
+
+class Post(models.Model):
+    """An article on the clinic's blog, written in Markdown."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published (at its publishing time)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    title = models.CharField(max_length=150)
+    slug = models.SlugField(max_length=90, unique=True)
+    author = models.ForeignKey(
+        StaffProfile, on_delete=models.PROTECT, related_name="posts"
+    )
+    categories = models.ManyToManyField(Category, blank=True, related_name="posts")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="posts")
+    excerpt = models.CharField(
+        max_length=300, help_text="One or two sentences for lists, feeds and shares."
+    )
+    body = models.TextField(help_text="Markdown.")
+    body_html = models.TextField(editable=False, default="")
+    reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
+    featured_image = models.ImageField(upload_to="blog/", blank=True)
+    featured_image_alt = models.CharField(
+        "featured image description (alt text)", max_length=200, blank=True
+    )
+    image_renditions = models.JSONField(default=dict, blank=True, editable=False)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    publish_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When it appears on the site (a future time schedules it).",
+    )  # fmt: skip
+    search_text = models.TextField(editable=False, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-publish_at"]
+        indexes = [
+            models.Index(fields=["status", "publish_at"], name="website_post_live")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="published")
+                | models.Q(publish_at__isnull=False),
+                name="website_post_published_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("website:post_detail", args=[self.slug])
+
+    @property
+    def is_live(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.publish_at is not None
+            and self.publish_at <= timezone.now()
+        )
+
+    @property
+    def was_updated(self) -> bool:
+        return (
+            self.publish_at is not None
+            and self.updated_at - self.publish_at > timedelta(days=1)
+        )
+
+
+class SitePage(models.Model):
+    """A clinic-editable page of the public site (home, services, team, FAQ,
+    locations and hours, contact, privacy), written in Markdown."""
+
+    class Key(models.TextChoices):
+        HOME = "home", "Home"
+        SERVICES = "services", "Services"
+        TEAM = "team", "Team"
+        FAQ = "faq", "Questions"
+        LOCATIONS = "locations", "Locations and hours"
+        CONTACT = "contact", "Contact"
+        PRIVACY = "privacy", "Privacy policy"
+
+    key = models.CharField(max_length=12, choices=Key.choices, unique=True)
+    title = models.CharField(max_length=150)
+    description = models.CharField(
+        max_length=300, help_text="Shown by search engines and when the page is shared."
+    )
+    lead = models.CharField(max_length=400, blank=True, help_text="The opening line.")
+    body = models.TextField(blank=True, help_text="Markdown.")
+    body_html = models.TextField(editable=False, default="")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.title

@@ -13,11 +13,6 @@ from kapcare.website.forms import ClinicProfileForm
 from kapcare.website.services import update_clinic_profile
 
 
-@login_not_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "website/home.html")
-
-
 @otp_exempt
 @login_not_required
 def healthz(request: HttpRequest) -> HttpResponse:

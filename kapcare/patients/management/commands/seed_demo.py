@@ -8,6 +8,7 @@ from kapcare.measures.demo import seed_demo_measures
 from kapcare.patients.demo import seed_demo
 from kapcare.scheduling.demo import seed_demo_schedule
 from kapcare.treatment.demo import seed_demo_treatment
+from kapcare.website.demo import seed_demo_site
 
 
 class Command(BaseCommand):
@@ -31,11 +32,13 @@ class Command(BaseCommand):
         responses = seed_demo_measures()
         sessions = seed_demo_treatment()
         appointments = seed_demo_schedule()
+        posts = seed_demo_site()
         elapsed = time.perf_counter() - started
         self.stdout.write(
             f"Demo clinic ready: {created} new patients, {responses} new "
             f"questionnaire responses, {sessions} new dosing sessions and "
-            f"{appointments} new appointments in {elapsed:.1f} s."
+            f"{appointments} new appointments and {posts} new articles in "
+            f"{elapsed:.1f} s."
         )
         if options["quiet"]:
             return

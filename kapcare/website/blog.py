@@ -1,0 +1,145 @@
+"""Writing the public site: posts, pages and team profiles. Each save renders the
+Markdown once (sanitised), keeps the search text and reading time, resizes a new
+picture, and is written to the audit log."""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from kapcare.accounts.models import User
+from kapcare.audit.services import Action, Information, record_event
+from kapcare.website.content import plain_text, reading_minutes, render_markdown
+from kapcare.website.images import make_renditions
+from kapcare.website.models import Post, SitePage, StaffProfile, Tag
+
+SEARCH_LIMIT = 100
+
+
+def _audit(
+    request: HttpRequest | None, action: str, kind: str, pk: object, summary: str
+) -> None:
+    record_event(
+        request=request, action=action, information=Information.CLINIC,
+        object_type=kind, object_id=pk, summary=summary,
+    )  # fmt: skip
+
+
+def tags_from_text(text: str) -> list[Tag]:
+    """ "ketamine, Anxiety , ketamine" -> the two tags, created when new."""
+    from kapcare.website.content import slugify_title
+
+    names: dict[str, str] = {}
+    for raw in text.split(","):
+        name = " ".join(raw.split())[:40]
+        if name:
+            names.setdefault(slugify_title(name, limit=40), name)
+    tags = []
+    for slug, name in names.items():
+        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
+        tags.append(tag)
+    return tags
+
+
+def save_post(
+    *,
+    request: HttpRequest | None,
+    post: Post,
+    categories: Any,
+    tags: list[Tag],
+    image_changed: bool,
+    by: User | None,
+) -> Post:
+    """Save a post from the editor (new or changed)."""
+    creating = post._state.adding
+    post.body_html = render_markdown(post.body)
+    post.reading_minutes = reading_minutes(post.body)
+    post.search_text = " ".join(
+        [post.title, post.excerpt, plain_text(post.body)]
+    ).lower()
+    if post.status == Post.Status.PUBLISHED and post.publish_at is None:
+        post.publish_at = timezone.now()
+    post.updated_at = timezone.now()
+    if image_changed:
+        post.image_renditions = (
+            make_renditions(post.featured_image, "blog") if post.featured_image else {}
+        )
+    with transaction.atomic():
+        post.save()
+        post.categories.set(categories)
+        post.tags.set(tags)
+        when = ""
+        if post.status == Post.Status.PUBLISHED and post.publish_at is not None:
+            local = timezone.localtime(post.publish_at)
+            when = (
+                f", scheduled for {local:%Y-%m-%d %H:%M}"
+                if post.publish_at > timezone.now()
+                else ", published"
+            )
+        _audit(
+            request, Action.CREATE if creating else Action.UPDATE, "blog_post",
+            post.pk, f"{'Wrote' if creating else 'Edited'} “{post.title}”{when}",
+        )  # fmt: skip
+    return post
+
+
+def delete_post(*, request: HttpRequest | None, post: Post) -> None:
+    with transaction.atomic():
+        _audit(request, Action.UPDATE, "blog_post", post.pk, f"Deleted “{post.title}”")
+        post.delete()
+
+
+def save_page(*, request: HttpRequest | None, page: SitePage) -> SitePage:
+    page.body_html = render_markdown(page.body)
+    page.updated_at = timezone.now()
+    with transaction.atomic():
+        page.save()
+        _audit(
+            request, Action.UPDATE, "site_page", page.pk, f"Edited the {page.key} page"
+        )
+    return page
+
+
+def save_profile(
+    *, request: HttpRequest | None, profile: StaffProfile, photo_changed: bool
+) -> StaffProfile:
+    creating = profile._state.adding
+    profile.updated_at = timezone.now()
+    if photo_changed:
+        profile.photo_renditions = (
+            make_renditions(profile.photo, "team") if profile.photo else {}
+        )
+    with transaction.atomic():
+        profile.save()
+        _audit(
+            request, Action.CREATE if creating else Action.UPDATE, "staff_profile",
+            profile.pk, f"{'Added' if creating else 'Edited'} {profile.name} on the team",
+        )  # fmt: skip
+    return profile
+
+
+def live_posts() -> "QuerySet[Post]":
+    return Post.objects.live().select_related("author").order_by("-publish_at", "-pk")
+
+
+def search_posts(query: str) -> "QuerySet[Post]":
+    """Every word must appear (title, excerpt or text), case-insensitive."""
+    posts = live_posts()
+    for word in query.lower().split()[:8]:
+        posts = posts.filter(search_text__contains=word)
+    return posts
+
+
+def related_posts(post: Post, limit: int = 3) -> list[Post]:
+    """Live posts sharing a category or tag, most shared first, then newest."""
+    from django.db.models import Count
+
+    return list(
+        live_posts()
+        .exclude(pk=post.pk)
+        .filter(Q(categories__in=post.categories.all()) | Q(tags__in=post.tags.all()))
+        .annotate(shared=Count("pk"))
+        .order_by("-shared", "-publish_at")[:limit]
+    )
