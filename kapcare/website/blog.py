@@ -4,8 +4,10 @@ picture, and is written to the audit log."""
 
 from typing import Any
 
+from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.expressions import Combinable
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -13,7 +15,7 @@ from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.website.content import plain_text, reading_minutes, render_markdown
 from kapcare.website.images import make_renditions
-from kapcare.website.models import Post, SitePage, StaffProfile, Tag
+from kapcare.website.models import Category, Post, SitePage, StaffProfile, Tag
 
 SEARCH_LIMIT = 100
 
@@ -62,12 +64,15 @@ def save_post(
     if post.status == Post.Status.PUBLISHED and post.publish_at is None:
         post.publish_at = timezone.now()
     post.updated_at = timezone.now()
+    old_files: list[str] = []
     if image_changed:
+        old_files = _files_of(Post.objects.filter(pk=post.pk).first())
         post.image_renditions = (
             make_renditions(post.featured_image, "blog") if post.featured_image else {}
         )
     with transaction.atomic():
         post.save()
+        _discard_on_commit(old_files, keep=_files_of(post))
         post.categories.set(categories)
         post.tags.set(tags)
         when = ""
@@ -88,7 +93,33 @@ def save_post(
 def delete_post(*, request: HttpRequest | None, post: Post) -> None:
     with transaction.atomic():
         _audit(request, Action.UPDATE, "blog_post", post.pk, f"Deleted “{post.title}”")
+        files = _files_of(post)
         post.delete()
+        _discard_on_commit(files, keep=[])
+
+
+def _files_of(item: Post | StaffProfile | None) -> list[str]:
+    """The stored picture files of a post or profile: original and copies."""
+    if item is None:
+        return []
+    if isinstance(item, Post):
+        original, copies = item.featured_image, item.image_renditions
+    else:
+        original, copies = item.photo, item.photo_renditions
+    return [*([original.name] if original else []), *copies.values()]
+
+
+def _discard_on_commit(names: list[str], *, keep: list[str]) -> None:
+    """Remove replaced pictures once the change is saved (never before: a rolled
+    back save must keep its files)."""
+    doomed = [name for name in names if name and name not in keep]
+
+    def discard() -> None:
+        for name in doomed:
+            default_storage.delete(name)
+
+    if doomed:
+        transaction.on_commit(discard)
 
 
 def save_page(*, request: HttpRequest | None, page: SitePage) -> SitePage:
@@ -107,12 +138,15 @@ def save_profile(
 ) -> StaffProfile:
     creating = profile._state.adding
     profile.updated_at = timezone.now()
+    old_files: list[str] = []
     if photo_changed:
+        old_files = _files_of(StaffProfile.objects.filter(pk=profile.pk).first())
         profile.photo_renditions = (
             make_renditions(profile.photo, "team") if profile.photo else {}
         )
     with transaction.atomic():
         profile.save()
+        _discard_on_commit(old_files, keep=_files_of(profile))
         _audit(
             request, Action.CREATE if creating else Action.UPDATE, "staff_profile",
             profile.pk, f"{'Added' if creating else 'Edited'} {profile.name} on the team",
@@ -124,22 +158,43 @@ def live_posts() -> "QuerySet[Post]":
     return Post.objects.live().select_related("author").order_by("-publish_at", "-pk")
 
 
+def clean_query(text: str) -> str:
+    """A search box's text without control characters (PostgreSQL refuses NUL),
+    spaces collapsed, at most 100 characters."""
+    printable = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(printable.split())[:100]
+
+
 def search_posts(query: str) -> "QuerySet[Post]":
     """Every word must appear (title, excerpt or text), case-insensitive."""
     posts = live_posts()
-    for word in query.lower().split()[:8]:
+    for word in clean_query(query).lower().split()[:8]:
         posts = posts.filter(search_text__contains=word)
     return posts
 
 
 def related_posts(post: Post, limit: int = 3) -> list[Post]:
     """Live posts sharing a category or tag, most shared first, then newest."""
-    from django.db.models import Count
-
+    categories = list(post.categories.values_list("pk", flat=True))
+    tags = list(post.tags.values_list("pk", flat=True))
+    if not categories and not tags:
+        return []
+    shared: Combinable = Value(0)
+    if categories:
+        shared += Count(
+            "categories", filter=Q(categories__in=categories), distinct=True
+        )
+    if tags:
+        shared += Count("tags", filter=Q(tags__in=tags), distinct=True)
     return list(
         live_posts()
         .exclude(pk=post.pk)
-        .filter(Q(categories__in=post.categories.all()) | Q(tags__in=post.tags.all()))
-        .annotate(shared=Count("pk"))
+        .annotate(shared=shared)
+        .filter(shared__gt=0)
         .order_by("-shared", "-publish_at")[:limit]
     )
+
+
+def live_categories() -> "QuerySet[Category]":
+    """Topics with at least one public article (for the sidebar)."""
+    return Category.objects.filter(posts__in=live_posts().values("pk")).distinct()

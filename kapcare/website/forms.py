@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from kapcare.accounts.models import User
 from kapcare.lib.canada import clean_canadian_phone, clean_postal_code
 from kapcare.website.content import slugify_title
 from kapcare.website.images import check_picture
@@ -37,6 +38,9 @@ class ClinicProfileForm(forms.ModelForm[ClinicProfile]):
         if logo and getattr(logo, "size", 0) > 1024 * 1024:
             raise forms.ValidationError("The logo must be under 1 MB.")
         return logo
+
+
+RESERVED_SLUGS = {"feed", "category", "tag"}
 
 
 class PostForm(forms.ModelForm[Post]):
@@ -90,7 +94,11 @@ class PostForm(forms.ModelForm[Post]):
         if data.get("status") == Post.Status.PUBLISHED and not data.get("publish_at"):
             data["publish_at"] = timezone.now()
         clash = Post.objects.filter(slug=slug).exclude(pk=self.instance.pk)
-        if title and clash.exists():
+        if slug in RESERVED_SLUGS:
+            self.add_error(
+                "slug", f"“{slug}” is used by the site itself; choose another."
+            )
+        elif title and clash.exists():
             self.add_error("slug", "Another post has this address; change the slug.")
         if (
             data.get("featured_image")
@@ -122,6 +130,15 @@ class StaffProfileForm(forms.ModelForm[StaffProfile]):
             "order", "user",
         ]  # fmt: skip
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+        labels = {"user": "Staff account (optional)"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        user = self.fields["user"]
+        assert isinstance(user, forms.ModelChoiceField)  # noqa: S101 - type narrowing
+        user.queryset = User.objects.filter(
+            kind=User.Kind.STAFF, is_active=True
+        ).order_by("full_name")
 
     def clean_photo(self) -> object:
         photo = self.cleaned_data.get("photo")

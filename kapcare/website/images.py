@@ -11,7 +11,8 @@ from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 WIDTHS = (480, 960, 1440)
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP"}
+# MPO: the JPEG variant many phone cameras write (the first frame is used).
+ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 
@@ -26,15 +27,18 @@ def check_picture(upload: UploadedFile) -> None:
         with Image.open(upload) as picture:
             kind = picture.format
             width, height = picture.size
-            picture.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            if kind not in ACCEPTED_FORMATS:
+                raise ValidationError("Upload a JPEG, PNG or WebP picture.")
+            if width * height > MAX_PIXELS:
+                raise ValidationError("The picture is too large (over 40 megapixels).")
+            picture.load()  # decodes every pixel: a cut-off or corrupt file fails here
+    except (
+        UnidentifiedImageError, OSError, SyntaxError, ValueError,
+        Image.DecompressionBombError,
+    ) as exc:  # fmt: skip
         raise ValidationError("That file is not a picture we can use.") from exc
     finally:
         upload.seek(0)
-    if kind not in ACCEPTED_FORMATS:
-        raise ValidationError("Upload a JPEG, PNG or WebP picture.")
-    if width * height > MAX_PIXELS:
-        raise ValidationError("The picture is too large (over 40 megapixels).")
 
 
 def make_renditions(source: object, folder: str) -> dict[str, str]:

@@ -166,7 +166,7 @@ class StaffProfile(models.Model):
         "role", max_length=120, blank=True, help_text="e.g. Medical director"
     )
     bio = models.TextField(blank=True, max_length=2000)
-    photo = models.ImageField(upload_to="team/", blank=True)
+    photo = models.ImageField(upload_to="originals/team/", blank=True)
     photo_renditions = models.JSONField(default=dict, blank=True, editable=False)
     on_team_page = models.BooleanField("show on the team page", default=True)
     order = models.PositiveSmallIntegerField(default=0)
@@ -232,7 +232,7 @@ class Post(models.Model):
     body = models.TextField(help_text="Markdown.")
     body_html = models.TextField(editable=False, default="")
     reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
-    featured_image = models.ImageField(upload_to="blog/", blank=True)
+    featured_image = models.ImageField(upload_to="originals/blog/", blank=True)
     featured_image_alt = models.CharField(
         "featured image description (alt text)", max_length=200, blank=True
     )

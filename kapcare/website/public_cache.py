@@ -15,6 +15,8 @@ import hashlib
 from collections.abc import Callable
 from datetime import datetime
 
+from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -46,43 +48,55 @@ def content_version(now: datetime | None = None) -> str:
     return hashlib.sha256(repr(row).encode()).hexdigest()[:16]
 
 
-def cacheable(request: HttpRequest) -> bool:
+def cacheable(request: HttpRequest, params: tuple[str, ...] = ()) -> bool:
+    """An anonymous GET with no session or messages, asking only for `params`
+    (any other query string, e.g. ?utm_source=, is answered but not cached, so
+    nobody can fill the cache with variants)."""
     return (
         request.method == "GET"
         and not request.user.is_authenticated
-        and "sessionid" not in request.COOKIES
-        and "messages" not in request.COOKIES
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and CookieStorage.cookie_name not in request.COOKIES
+        and set(request.GET) <= set(params)
     )
+
+
+def _key(request: HttpRequest, params: tuple[str, ...]) -> str:
+    asked = "&".join(f"{p}={request.GET.get(p, '')[:20]}" for p in params)
+    parts = [
+        content_version(), timezone.localdate().isoformat(), request.scheme or "",
+        request.get_host(), request.path, asked,
+    ]  # fmt: skip
+    return "site:" + hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+KEPT_HEADERS = ("Content-Type", "X-Robots-Tag")
 
 
 def cached_page(
-    request: HttpRequest, build: Callable[[], HttpResponse]
+    request: HttpRequest,
+    build: Callable[[], HttpResponse],
+    *,
+    params: tuple[str, ...] = (),
 ) -> HttpResponse:
     """The page from the cache when nothing it shows has changed; else `build`s
-    it and keeps a successful result."""
-    if not cacheable(request):
+    it and keeps a successful result. The key holds the host and scheme too, as
+    feeds and the sitemap write absolute links."""
+    if not cacheable(request, params):
         return build()
-    key = (
-        "site:"
-        + hashlib.sha256(
-            "|".join(
-                [
-                    content_version(),
-                    timezone.localdate().isoformat(),
-                    request.get_full_path(),
-                ]
-            ).encode()
-        ).hexdigest()
-    )
+    key = _key(request, params)
     hit = cache.get(key)
     if hit is not None:
-        body, content_type = hit
-        response = HttpResponse(body, content_type=content_type)
+        body, headers = hit
+        response = HttpResponse(body)
+        for name, value in headers.items():
+            response[name] = value
         response["X-Site-Cache"] = "hit"
     else:
         response = build()
         if response.status_code == 200 and not response.streaming:
-            cache.set(key, (response.content, response["Content-Type"]), CACHE_SECONDS)
+            headers = {h: response[h] for h in KEPT_HEADERS if h in response}
+            cache.set(key, (response.content, headers), CACHE_SECONDS)
         response["X-Site-Cache"] = "miss"
     response["Cache-Control"] = f"public, max-age={BROWSER_SECONDS}"
     return response

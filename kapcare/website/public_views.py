@@ -37,7 +37,8 @@ from kapcare.website.public_cache import cached_page
 PER_PAGE = 10
 RECENT = 5
 _JSON_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
-_IMAGE_NAME = re.compile(r"^(blog|team)/[A-Za-z0-9_-]+-\d+(_[A-Za-z0-9]+)?\.jpg$")
+# Resized copies only (originals, which keep camera data, live under originals/).
+_IMAGE_NAME = re.compile(r"^(blog|team)/[0-9a-f]{12}-\d{2,4}(_[A-Za-z0-9]{7})?\.jpg$")
 
 
 def absolute(path: str) -> str:
@@ -144,14 +145,14 @@ def _paged(request: HttpRequest, posts: QuerySet[Post]) -> Page[Post]:
 
 @login_not_required
 def post_list(request: HttpRequest) -> HttpResponse:
-    query = " ".join(request.GET.get("q", "").split())[:100]
+    query = blog.clean_query(request.GET.get("q", ""))
 
     def build() -> HttpResponse:
         posts = blog.search_posts(query) if query else blog.live_posts()
         heading = f"Articles matching “{query}”" if query else "Articles"
         context = {
             "page_obj": _paged(request, posts), "heading": heading, "query": query,
-            "recent": _recent(), "categories": Category.objects.all(),
+            "recent": _recent(), "categories": blog.live_categories(),
             "seo": _seo(
                 title=heading,
                 description=f"Articles from {clinic_for(request).name} on ketamine "
@@ -161,7 +162,7 @@ def post_list(request: HttpRequest) -> HttpResponse:
         }  # fmt: skip
         return render(request, "website/post_list.html", context)
 
-    return build() if query else cached_page(request, build)
+    return build() if query else cached_page(request, build, params=("page",))
 
 
 @login_not_required
@@ -171,7 +172,7 @@ def category_posts(request: HttpRequest, slug: str) -> HttpResponse:
         context = {
             "page_obj": _paged(request, blog.live_posts().filter(categories=category)),
             "heading": category.name, "intro": category.description,
-            "recent": _recent(), "categories": Category.objects.all(),
+            "recent": _recent(), "categories": blog.live_categories(),
             "seo": _seo(
                 title=category.name,
                 description=category.description or f"Articles about {category.name}.",
@@ -180,17 +181,18 @@ def category_posts(request: HttpRequest, slug: str) -> HttpResponse:
         }  # fmt: skip
         return render(request, "website/post_list.html", context)
 
-    return cached_page(request, build)
+    return cached_page(request, build, params=("page",))
 
 
 @login_not_required
 def tag_posts(request: HttpRequest, slug: str) -> HttpResponse:
     def build() -> HttpResponse:
-        tag = get_object_or_404(Tag, slug=slug)
+        in_use = Tag.objects.filter(posts__in=blog.live_posts().values("pk"))
+        tag = get_object_or_404(in_use.distinct(), slug=slug)
         context = {
             "page_obj": _paged(request, blog.live_posts().filter(tags=tag)),
             "heading": f"Tagged “{tag.name}”",
-            "recent": _recent(), "categories": Category.objects.all(),
+            "recent": _recent(), "categories": blog.live_categories(),
             "seo": _seo(
                 title=f"Tagged {tag.name}", description=f"Articles tagged {tag.name}.",
                 path=request.path,
@@ -198,7 +200,7 @@ def tag_posts(request: HttpRequest, slug: str) -> HttpResponse:
         }  # fmt: skip
         return render(request, "website/post_list.html", context)
 
-    return cached_page(request, build)
+    return cached_page(request, build, params=("page",))
 
 
 def post_context(request: HttpRequest, post: Post) -> dict[str, Any]:

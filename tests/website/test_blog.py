@@ -7,6 +7,7 @@ import json
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 from html.parser import HTMLParser
+from typing import Any
 
 import feedparser
 import pytest
@@ -426,3 +427,183 @@ def test_team_profiles_with_photos(client_for: ClientFor, clinic_admin: User) ->
     assert set(profile.photo_renditions) == {"480"}
     team = Client().get(reverse("website:team")).content.decode()
     assert "Sam Lefebvre" in team and "Leads integration." in team
+
+
+def test_friendly_error_pages(client: Client) -> None:
+    missing = client.get("/blog/no-such-article/")
+    assert missing.status_code == 404
+    assert (
+        b"Page not found" in missing.content
+        and b"Book a free consultation" in missing.content
+    )
+    from django.template.loader import render_to_string
+
+    broken = render_to_string("500.html")
+    assert "Something went wrong" in broken and "9-8-8" in broken
+
+
+def jpeg_bytes(width: int = 1200, height: int = 800) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "#336699").save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_cut_off_pictures_are_refused_and_phone_photos_accepted(
+    client_for: ClientFor, physician: User, author: StaffProfile
+) -> None:
+    client = client_for(physician)
+    whole = jpeg_bytes()
+    cut = SimpleUploadedFile(
+        "cut.jpg", whole[: len(whole) // 2], content_type="image/jpeg"
+    )
+    response = client.post(
+        reverse("website:post_create"),
+        _form(author, featured_image=cut, featured_image_alt="A picture"),
+    )
+    assert response.status_code == 400
+    assert "That file is not a picture we can use." in response.content.decode()
+    buffer = io.BytesIO()
+    frames = [Image.new("RGB", (800, 600), c) for c in ("#114477", "#774411")]
+    frames[0].save(buffer, "MPO", save_all=True, append_images=frames[1:])
+    mpo = SimpleUploadedFile(
+        "IMG_0001.JPG", buffer.getvalue(), content_type="image/jpeg"
+    )
+    saved = client.post(
+        reverse("website:post_create"),
+        _form(
+            author, slug="phone", featured_image=mpo, featured_image_alt="A phone photo"
+        ),
+    )
+    assert saved.status_code == 302
+    assert set(Post.objects.get(slug="phone").image_renditions) == {"480"}
+
+
+def test_only_resized_copies_are_served_and_replaced_ones_are_removed(
+    client: Client, author: StaffProfile, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files.storage import default_storage
+
+    post = make_post(author)
+    post.featured_image = png()
+    post.featured_image_alt = "Blue"
+    blog.save_post(
+        request=None, post=post, categories=[], tags=[], image_changed=True, by=None
+    )
+    original, first_copies = post.featured_image.name, dict(post.image_renditions)
+    assert original.startswith("originals/blog/")
+    assert client.get(reverse("website:image", args=[original])).status_code == 404
+    for traversal in ("blog/../originals/blog/x.jpg", "../settings.py", "blog/x.png"):
+        assert client.get(reverse("website:image", args=[traversal])).status_code == 404
+    post.featured_image = png(900, 600)
+    with django_capture_on_commit_callbacks(execute=True):
+        blog.save_post(
+            request=None, post=post, categories=[], tags=[], image_changed=True, by=None
+        )
+    assert not default_storage.exists(original)
+    assert not any(default_storage.exists(name) for name in first_copies.values())
+    assert all(default_storage.exists(name) for name in post.image_renditions.values())
+
+
+def test_the_cache_ignores_stray_query_strings_and_production_cookies(
+    client: Client, author: StaffProfile, settings: object
+) -> None:
+    post = make_post(author)
+    client.get(post.get_absolute_url())
+    tracked = client.get(post.get_absolute_url(), {"utm_source": "news"})
+    assert tracked.status_code == 200 and "X-Site-Cache" not in tracked.headers
+    settings.SESSION_COOKIE_NAME = "__Host-sessionid"  # type: ignore[attr-defined]
+    visitor = Client()
+    visitor.cookies["__Host-sessionid"] = "abc"
+    assert "X-Site-Cache" not in visitor.get(post.get_absolute_url()).headers
+
+
+def test_feeds_are_cached_per_host(client: Client, author: StaffProfile) -> None:
+    make_post(author)
+    first = client.get(reverse("website:rss_feed"), HTTP_HOST="localhost")
+    second = client.get(reverse("website:rss_feed"), HTTP_HOST="testserver")
+    assert second.headers["X-Site-Cache"] == "miss"
+    assert b"http://localhost/" in first.content
+    assert b"http://localhost/" not in second.content
+
+
+def test_odd_searches_and_reserved_or_unpublished_names(
+    client: Client, client_for: ClientFor, physician: User, author: StaffProfile
+) -> None:
+    make_post(author)
+    assert client.get(reverse("website:post_list"), {"q": "a\x00b"}).status_code == 200
+    assert client.get(reverse("website:post_list"), {"page": "9999"}).status_code == 200
+    assert client.get(reverse("website:post_list"), {"page": "-1x"}).status_code == 200
+    draft = make_post(author, "Secret plans", status=Post.Status.DRAFT)
+    draft.tags.set(blog.tags_from_text("unannounced"))
+    assert (
+        client.get(reverse("website:tag_posts", args=["unannounced"])).status_code
+        == 404
+    )
+    assert (
+        client.get(reverse("website:tag_posts", args=["ketamine"])).status_code == 200
+    )
+    refused = client_for(physician).post(
+        reverse("website:post_create"), _form(author, slug="feed")
+    )
+    assert "is used by the site itself" in refused.content.decode()
+
+
+def test_related_articles_rank_by_what_they_share(author: StaffProfile) -> None:
+    research, care = (
+        Category.objects.create(name=n, slug=n.lower()) for n in ("Research", "Care")
+    )
+    post = make_post(author, "Main", category=research)
+    post.categories.add(care)
+    one = make_post(author, "Shares one category", category=research)
+    one.tags.set(blog.tags_from_text("a, b, c, d, e, f"))
+    two = make_post(author, "Shares both categories", category=research)
+    two.categories.add(care)
+    two.tags.clear()
+    one.tags.clear()
+    post.tags.clear()
+    assert [p.title for p in blog.related_posts(post)] == [
+        "Shares both categories", "Shares one category",
+    ]  # fmt: skip
+
+
+def test_page_queries_do_not_grow_with_the_blog(
+    client: Client, author: StaffProfile, django_assert_num_queries: object
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    research = Category.objects.create(name="Research", slug="research")
+
+    def count(path: str) -> int:
+        cache.clear()
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(path).status_code == 200
+        return len(queries)
+
+    count("/")  # the first request of a test also creates the clinic's row
+    first = make_post(author, "First", category=research)
+    for n in range(2):
+        make_post(author, f"Early {n}", category=research)
+    few = [
+        count(p)
+        for p in ("/", first.get_absolute_url(), "/blog/", "/blog/category/research/")
+    ]
+    for n in range(27):
+        make_post(
+            author, f"Later {n}", category=research, publish_in=-timedelta(days=1)
+        )
+    many = [
+        count(p)
+        for p in ("/", first.get_absolute_url(), "/blog/", "/blog/category/research/")
+    ]
+    assert few == many
+
+
+def test_team_profiles_link_only_staff_accounts(
+    client_for: ClientFor, clinic_admin: User, patient_user: User
+) -> None:
+    page = (
+        client_for(clinic_admin).get(reverse("website:profile_create")).content.decode()
+    )
+    assert clinic_admin.full_name in page
+    assert patient_user.full_name not in page
