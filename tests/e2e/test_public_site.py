@@ -14,10 +14,12 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 from pytest_django.live_server_helper import LiveServer
 
+from kapcare.accounts.roles import Role
 from kapcare.website import blog
 from kapcare.website.demo import demo_picture
 from kapcare.website.models import Category, Post, StaffProfile
-from tests.e2e.support import CHROMIUM, NO_CHROMIUM
+from tests.e2e.support import CHROMIUM, NO_CHROMIUM, sign_in
+from tests.factories import TOTPDeviceFactory, UserFactory
 
 if not CHROMIUM.exists():
     pytest.skip(NO_CHROMIUM, allow_module_level=True)
@@ -144,3 +146,34 @@ def test_no_serious_accessibility_problems(page: Page, articles: list[Post]) -> 
         ]
         assert serious == [], f"{path}: {serious}"
         assert result["passes"], path  # axe really ran
+
+
+def test_a_physician_writes_an_article_with_live_preview_and_schedules_it(
+    page: Page, transactional_db: None
+) -> None:
+    physician = UserFactory.create(roles=[Role.PHYSICIAN], full_name="Dr. Ada Moss")
+    device = TOTPDeviceFactory.create(user=physician)
+    StaffProfile.objects.create(user=physician, name="Dr. Ada Moss", credentials="MD")
+    sign_in(page, physician, device)
+    page.get_by_role("link", name="Website").click()
+    page.get_by_role("link", name="Write an article").click()
+    page.get_by_label("Title").fill("Sleep and recovery")
+    page.get_by_label("Excerpt").fill("Why rest matters between sessions.")
+    page.get_by_label("Body").fill(
+        "## Rest well\n\nSleep **helps**. <script>alert(1)</script>"
+    )
+    preview = page.locator("#preview")
+    expect(preview.get_by_role("heading", name="Rest well")).to_be_visible()
+    expect(preview.locator("strong")).to_have_text("helps")
+    expect(preview).to_contain_text("<script>alert(1)</script>")  # shown as text
+    page.get_by_label("Status").select_option(
+        label="Published (at its publishing time)"
+    )
+    page.get_by_label("Publishing time").fill("2030-01-15T09:00")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("“Sleep and recovery” scheduled.")).to_be_visible()
+    page.get_by_role("link", name="Preview as the public sees it").click()
+    expect(page.locator("p.alert")).to_contain_text("scheduled for 2030-01-15 09:00")
+    expect(
+        page.get_by_role("heading", level=1, name="Sleep and recovery")
+    ).to_be_visible()
