@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from bench.caseload import ACTIVE_PATIENTS, PHYSICIAN, RESPONSES
+from bench.fhir import OBSERVATIONS, next_page, seed_fhir
 from bench.intake import FRONT_DESK, REQUESTS
 from bench.scheduling import (
     APPOINTMENTS,
@@ -143,6 +144,7 @@ def pages() -> list[Page]:
     booking = self_booking_query()
     article = seed_site()
     visitor = Client()
+    fhir_client, fhir_search = seed_fhir()
     return [
         Page("login page (GET)", lambda: anonymous.get("/accounts/login/")),
         Page("login POST (argon2)", login_post(), expect=302, slow=True),
@@ -223,6 +225,14 @@ def pages() -> list[Page]:
         Page("article page, cached", lambda: visitor.get(article)),
         Page("article page, uncached", uncached(visitor, article)),
         Page("article list ?page=3, uncached", uncached(visitor, "/blog/?page=3")),
+        Page(
+            f"FHIR Observation search, {OBSERVATIONS}+ for the patient (_count=50)",
+            lambda: fhir_client.get(fhir_search),
+        ),
+        Page(
+            "FHIR Observation search, page 2 (cursor)",
+            next_page(fhir_client, fhir_search),
+        ),
         Page(
             "submit PHQ-9 (item 9 > 0)",
             submit_phq9(nurse, middle_patient()),

@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "kapcare.intake",
     "kapcare.treatment",
     "kapcare.scheduling",
+    "kapcare.fhir",
 ]
 
 MIDDLEWARE = [

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("kapcare.intake.urls")),
     path("", include("kapcare.treatment.urls")),
     path("", include("kapcare.scheduling.urls")),
+    path("", include("kapcare.fhir.urls")),
 ]

@@ -163,6 +163,8 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "website:page_edit": ("get", {"clinic_admin"}),
     "website:profile_create": ("get", {"clinic_admin"}),
     "website:profile_edit": ("get", {"clinic_admin"}),
+    "fhir:client_list": ("get", {"clinic_admin"}),
+    "fhir:client_revoke": ("post", {"clinic_admin"}),
     "scheduling:contact_preference": ("get", BOOKERS),
     "portal:contact_preference": ("get", {"patient"}),
     "portal:book": ("get", {"patient"}),
@@ -181,7 +183,7 @@ PUBLIC = {
     "website:contact", "website:privacy", "website:post_list", "website:rss_feed",
     "website:atom_feed", "website:sitemap", "website:robots_txt",
     "website:category_posts", "website:tag_posts", "website:post_detail",
-    "website:image",
+    "website:image", "fhir:metadata",
     "accounts:password_reset", "accounts:password_reset_done",
     "accounts:password_reset_confirm", "accounts:password_reset_complete",
     "portal:invitation_accept",
@@ -200,8 +202,12 @@ def _names(resolver: URLResolver, prefix: str = "") -> Iterator[str]:
             yield prefix + entry.name
 
 
+# The FHIR API: a bearer token, never a session (see tests/fhir/).
+TOKEN_ONLY = {"fhir:search", "fhir:read"}
+
+
 def test_every_url_in_the_project_has_a_policy() -> None:
-    declared = set(PROTECTED) | SIGNED_IN | PUBLIC
+    declared = set(PROTECTED) | SIGNED_IN | PUBLIC | TOKEN_ONLY
     assert set(_names(get_resolver())) == declared
 
 
@@ -350,6 +356,14 @@ def _url(name: str, world: dict[str, object]) -> str:
         return reverse(name, args=[consult.pk])
     if name in {"website:post_edit", "website:post_preview", "website:post_delete"}:
         return reverse(name, args=[world["post"].pk])  # type: ignore[attr-defined]
+    if name == "fhir:client_revoke":
+        from kapcare.fhir.models import ApiClient
+
+        client = ApiClient.objects.create(
+            name="Matrix", kind="system", token_hash=f"matrix{people['nurse'].pk}",
+            token_hint="kc_", created_by=people["clinic_admin"],
+        )  # fmt: skip
+        return reverse(name, args=[client.pk])
     if name == "website:page_edit":
         return reverse(name, args=["faq"])
     if name == "website:profile_edit":
@@ -472,3 +486,20 @@ def test_role_url_matrix(world: dict[str, object], persona: str, name: str) -> N
 def test_public_pages_answer_without_sign_in(client: Client, name: str) -> None:
     response = client.get(reverse(name))
     assert response.status_code in {200, 404}  # the logo is 404 until one is uploaded
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_fhir_api_ignores_sessions_and_asks_for_a_token(
+    world: dict[str, object], persona: str
+) -> None:
+    user: User | None = world["people"][persona]  # type: ignore[index]
+    client = sign_in(Client(), user) if user else Client()
+    other: Patient = world["patient"]  # type: ignore[assignment]
+    for url in (
+        reverse("fhir:search", args=["Patient"]),
+        reverse("fhir:read", args=["Patient", other.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 401
+        assert response.json()["resourceType"] == "OperationOutcome"
+        assert other.legal_family_name.encode() not in response.content

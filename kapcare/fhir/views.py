@@ -1,0 +1,302 @@
+"""The FHIR R4 REST API under /fhir/ (JSON only): metadata, read and search.
+
+Every answer is `application/fhir+json`; every error is an OperationOutcome with
+its HTTP status. Every read or search is written to the audit log, one event
+per patient shown, under the client's name."""
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+from kapcare.accounts.access import otp_exempt
+from kapcare.audit.services import (
+    Action,
+    Context,
+    Information,
+    PendingEvent,
+    record_events,
+)
+from kapcare.fhir.api import HANDLERS, Handler, Page, Query
+from kapcare.fhir.auth import Grant, authenticate
+from kapcare.fhir.errors import FhirError, error_response, fhir_json, outcome
+from kapcare.fhir.params import CONTROL, Cursor, ParameterError, parse_count
+from kapcare.website.context_processors import clinic_for
+
+logger = logging.getLogger(__name__)
+JSON_TYPES = (
+    "application/fhir+json",
+    "application/json",
+    "json",
+    "*/*",
+    "application/*",
+)
+
+
+def _base() -> str:
+    return f"{settings.SITE_URL}/fhir"
+
+
+def _secret() -> bytes:
+    return settings.SECRET_KEY.encode()
+
+
+def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """No session, CSRF or two-step check (a bearer token instead); any error
+    becomes an OperationOutcome."""
+
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            _check_format(request)
+            return view(request, *args, **kwargs)
+        except FhirError as error:
+            return error_response(error)
+        except ParameterError as error:
+            return error_response(FhirError(400, "invalid", str(error)))
+        except Exception:
+            logger.exception("FHIR request failed: %s", request.path)
+            return error_response(
+                FhirError(500, "exception", "The server failed; the error is logged.")
+            )
+
+    wrapped.__name__ = view.__name__
+    return csrf_exempt(otp_exempt(login_not_required(wrapped)))
+
+
+def _check_format(request: HttpRequest) -> None:
+    wanted = request.GET.get("_format") or request.headers.get("Accept", "")
+    if wanted and not any(kind in wanted for kind in JSON_TYPES):
+        raise FhirError(
+            406,
+            "not-supported",
+            "This server answers in JSON only (application/fhir+json).",
+        )
+
+
+def _handler(resource_type: str, grant: Grant) -> Handler:
+    handler = HANDLERS.get(resource_type)
+    if handler is None:
+        raise FhirError(
+            404,
+            "not-supported",
+            f"{resource_type[:40]} is not a resource type this server serves.",
+        )
+    if not grant.may_read(resource_type):
+        raise FhirError(
+            403,
+            "forbidden",
+            f"The client's scopes do not allow reading {resource_type}.",
+        )
+    if (
+        grant.patient_id is not None
+        and not handler.in_patient_compartment
+        and resource_type != "Questionnaire"
+    ):
+        raise FhirError(
+            403, "forbidden", f"{resource_type} is outside this patient's compartment."
+        )
+    return handler
+
+
+def _audit(
+    request: HttpRequest, grant: Grant, page: Page, action: str, what: str
+) -> None:
+    context = replace(
+        Context.from_request(request), actor_label=f"FHIR client: {grant.client.name}",
+        actor_role="API client",
+    )  # fmt: skip
+    events = [
+        PendingEvent(
+            action=action,
+            patient_id=patient_id,
+            information=Information.CLINICAL,
+            object_type="fhir",
+            object_id=str(grant.client.pk),
+            summary=f"FHIR {what} by client “{grant.client.name}”",
+        )
+        for patient_id in sorted(page.patients)
+    ]
+    if events:
+        record_events(events, context=context)
+
+
+@api_view
+def metadata(request: HttpRequest) -> HttpResponse:
+    if request.method != "GET":
+        raise FhirError(405, "not-supported", "Use GET.")
+    return fhir_json(capability_statement())
+
+
+def capability_statement() -> dict[str, Any]:
+    """Generated from the handlers that exist, so it says only what is real."""
+    resources = [
+        {
+            "type": name,
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [
+                {"name": param, "type": kind} for param, kind in handler.search_params.items()
+            ] + [{"name": "_count", "type": "number"}] + (
+                [{"name": "_sort", "type": "string", "documentation": f"{handler.sort_params[0]} or -{handler.sort_params[0]} (newest first, the default)"}]
+                if handler.sort_params else []
+            ),
+        }
+        for name, handler in HANDLERS.items()
+    ]  # fmt: skip
+    statement = CapabilityStatement.model_validate(
+        {
+            "status": "active",
+            "date": timezone.now().isoformat(),
+            "kind": "instance",
+            "publisher": _publisher(),
+            "description": "Kapcare FHIR R4 API. JSON only (application/fhir+json); "
+            "read and search; keyset paging with next links; bearer tokens with "
+            "SMART-style scopes (system/*.read, patient/*.read bound to one patient). "
+            "Unknown search parameters are refused (400) unless the request sends "
+            "Prefer: handling=lenient.",
+            "fhirVersion": "4.0.1",
+            "format": ["application/fhir+json"],
+            "implementation": {"description": "Kapcare", "url": _base()},
+            "rest": [
+                {
+                    "mode": "server",
+                    "security": {
+                        "description": "Authorization: Bearer <token> of a client "
+                        "registered by the clinic.",
+                    },
+                    "resource": resources,
+                }
+            ],
+        }
+    )
+    return statement.model_dump(mode="json", exclude_none=True)
+
+
+def _publisher() -> str:
+    from kapcare.website.models import get_clinic_profile
+
+    return get_clinic_profile().name
+
+
+@api_view
+def read(request: HttpRequest, resource_type: str, ident: str) -> HttpResponse:
+    if request.method != "GET":
+        raise FhirError(405, "not-supported", "Use GET to read.")
+    grant = authenticate(request)
+    handler = _handler(resource_type, grant)
+    page = handler.read(grant, ident)
+    _audit(request, grant, page, Action.VIEW, f"read {resource_type}/{ident[:40]}")
+    return fhir_json(page.resources[0])
+
+
+@api_view
+def search(request: HttpRequest, resource_type: str) -> HttpResponse:
+    if request.method != "GET":
+        raise FhirError(405, "not-supported", "Use GET to search.")
+    grant = authenticate(request)
+    handler = _handler(resource_type, grant)
+    query, ignored = _query(request, handler)
+    page = handler.search(grant, query)
+    _audit(request, grant, page, Action.SEARCH, f"search {resource_type}")
+    return fhir_json(_bundle(request, resource_type, query, page, ignored))
+
+
+def _query(request: HttpRequest, handler: Handler) -> tuple[Query, list[str]]:
+    lenient = "handling=lenient" in request.headers.get("Prefer", "").replace(" ", "")
+    values: dict[str, list[str]] = {}
+    unknown: list[str] = []
+    for name in request.GET:
+        base = name.split(":")[0]
+        if base in CONTROL:
+            continue
+        if base not in handler.search_params or ":" in name:
+            unknown.append(name)
+            continue
+        values[base] = list(request.GET.getlist(name))
+    if unknown and not lenient:
+        known = ", ".join(sorted(handler.search_params))
+        raise FhirError(
+            400, "not-supported",
+            f"Unknown search parameter(s) for {handler.resource_type}: "
+            f"{', '.join(sorted(unknown))[:200]}. Known: {known}, _count, _sort.",
+        )  # fmt: skip
+    sort = request.GET.get("_sort")
+    descending = bool(handler.sort_params)
+    if sort is not None:
+        if handler.sort_params and sort.lstrip("-") in handler.sort_params:
+            descending = sort.startswith("-")
+        elif not lenient:
+            allowed = ", ".join(f"{p}, -{p}" for p in handler.sort_params) or "none"
+            raise FhirError(
+                400,
+                "not-supported",
+                f"_sort: {sort[:40]} is not supported ({allowed}).",
+            )
+    cursor_text = request.GET.get("_cursor")
+    cursor = Cursor.decode(cursor_text, _secret()) if cursor_text else None
+    zone = ZoneInfo(clinic_for(request).time_zone)
+    query = Query(
+        values, parse_count(request.GET.get("_count")), cursor, descending, zone
+    )
+    return query, unknown
+
+
+def _bundle(
+    request: HttpRequest,
+    resource_type: str,
+    query: Query,
+    page: Page,
+    ignored: list[str],
+) -> dict[str, Any]:
+    kept = [
+        (k, v) for k, v in request.GET.lists() if k != "_cursor" and k not in ignored
+    ]
+    flat = [(k, value) for k, values in kept for value in values]
+    self_link = f"{_base()}/{resource_type}" + (f"?{urlencode(flat)}" if flat else "")
+    links = [{"relation": "self", "url": self_link}]
+    if page.next_cursor is not None:
+        following = [*flat, ("_cursor", page.next_cursor.encode(_secret()))]
+        links.append(
+            {
+                "relation": "next",
+                "url": f"{_base()}/{resource_type}?{urlencode(following)}",
+            }
+        )
+    entries: list[dict[str, Any]] = [
+        {
+            "fullUrl": f"{_base()}/{resource['resourceType']}/{resource['id']}",
+            "resource": resource,
+            "search": {"mode": "match"},
+        }
+        for resource in page.resources
+    ]
+    if ignored:
+        warning = outcome(
+            [
+                (
+                    "warning",
+                    "not-supported",
+                    f"Ignored unknown search parameter(s): {', '.join(sorted(ignored))[:200]}",
+                )
+            ]
+        )
+        entries.append(
+            {
+                "resource": warning.model_dump(mode="json", exclude_none=True),
+                "search": {"mode": "outcome"},
+            }
+        )
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": links,
+        "entry": entries,
+    }

@@ -1,0 +1,406 @@
+"""The FHIR R4 API: CapabilityStatement, read and search with keyset paging,
+bearer tokens and the patient compartment (an IDOR sweep), OperationOutcome for
+every error, every resource validated by fhir.resources, audit, flat queries."""
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.patient import Patient as FhirPatient
+from fhir.resources.R4B.practitioner import Practitioner
+from fhir.resources.R4B.questionnaire import Questionnaire
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirQR
+
+from kapcare.accounts.models import User
+from kapcare.audit.models import AuditEvent
+from kapcare.fhir.auth import register_client, revoke_client
+from kapcare.fhir.mapping import ONTARIO_HCN, mrn_system
+from kapcare.fhir.models import ApiClient
+from kapcare.measures.services import submit_questionnaire_response
+from kapcare.patients.models import Patient
+from kapcare.treatment import services as treatment
+from kapcare.treatment.models import DosingSession, Protocol, VitalSign
+from tests.conftest import ClientFor
+from tests.treatment.conftest import IV, request_by
+
+pytestmark = pytest.mark.django_db
+MODELS: dict[str, Any] = {
+    "Patient": FhirPatient, "Practitioner": Practitioner, "Questionnaire": Questionnaire,
+    "QuestionnaireResponse": FhirQR, "Observation": Observation,
+}  # fmt: skip
+
+
+def token_for(admin: User, *, patient: Patient | None = None) -> tuple[ApiClient, str]:
+    return register_client(
+        request=request_by(admin), name="Registry" if patient is None else "My app",
+        kind="patient" if patient else "system", patient=patient,
+        may_submit_responses=False, by=admin,
+    )  # fmt: skip
+
+
+def api(token: str) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def session_for(patient: Patient, physician: User) -> DosingSession:
+    course = treatment.create_course(
+        request=request_by(physician), patient=patient,
+        protocol=Protocol.objects.get(name=IV), indication="depression",
+        phase="induction", prescribed_dose=Decimal("0.5"), planned_sessions=6,
+        starts_on=timezone.localdate(), notes="", by=physician,
+    )  # fmt: skip
+    session = treatment.start_session(request=None, course=course, by=physician)
+    DosingSession.objects.filter(pk=session.pk).update(weight_kg=Decimal("72.5"))
+    return session
+
+
+def add_vitals(
+    session: DosingSession, nurse: User, count: int, start: datetime
+) -> None:
+    VitalSign.objects.bulk_create(
+        VitalSign(
+            session=session,
+            taken_at=start + timedelta(minutes=10 * n),
+            systolic=120 + n % 10,
+            diastolic=80,
+            heart_rate=70,
+            spo2=98,
+            recorded_by=nurse,
+        )
+        for n in range(count)
+    )
+
+
+def add_phq9(patient: Patient, count: int, start: datetime, key: str = "") -> None:
+    for n in range(count):
+        submit_questionnaire_response(
+            request=None, patient=patient, instrument="phq9", answers=[1] * 8 + [0],
+            source="paper", submission_key=f"fhir-{key}{patient.pk}-{n}",
+            authored_at=start + timedelta(days=n),
+        )  # fmt: skip
+
+
+@pytest.fixture
+def records(
+    physician: User, nurse: User, patient_a: Patient, patient_b: Patient
+) -> dict[str, Any]:
+    start = timezone.now() - timedelta(days=30)
+    for patient in (patient_a, patient_b):
+        add_phq9(patient, 3, start)
+        add_vitals(session_for(patient, physician), nurse, 4, start)
+    return {"start": start}
+
+
+def entries(bundle: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        e["resource"] for e in bundle.get("entry", []) if e["search"]["mode"] == "match"
+    ]
+
+
+def follow(client: Client, url: str) -> Iterator[dict[str, Any]]:
+    """Every page of a search, following next links."""
+    while url:
+        response = client.get(url.removeprefix("http://127.0.0.1:8000"))
+        assert response.status_code == 200, response.content
+        bundle = response.json()
+        Bundle.model_validate(bundle)
+        yield bundle
+        url = next(
+            (link["url"] for link in bundle["link"] if link["relation"] == "next"), ""
+        )
+
+
+def test_the_capability_statement_says_what_is_implemented(client: Client) -> None:
+    response = client.get("/fhir/metadata")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/fhir+json; charset=utf-8"
+    CapabilityStatement.model_validate(response.json())
+    statement = response.json()
+    assert statement["format"] == ["application/fhir+json"]
+    served = {r["type"] for r in statement["rest"][0]["resource"]}
+    assert served == set(MODELS)
+    observation = next(
+        r for r in statement["rest"][0]["resource"] if r["type"] == "Observation"
+    )
+    assert {p["name"] for p in observation["searchParam"]} >= {
+        "patient",
+        "code",
+        "date",
+        "category",
+    }
+
+
+def test_every_resource_validates_on_real_records(
+    clinic_admin: User, records: dict[str, Any]
+) -> None:
+    _, token = token_for(clinic_admin)
+    client = api(token)
+    for kind, model in MODELS.items():
+        resources = [
+            r for b in follow(client, f"/fhir/{kind}?_count=5") for r in entries(b)
+        ]
+        assert resources, kind
+        for resource in resources:
+            model.model_validate(resource)
+            read = client.get(f"/fhir/{kind}/{resource['id']}")
+            assert read.status_code == 200, (kind, resource["id"])
+            assert read.json() == resource
+    vitals = [
+        r
+        for b in follow(client, "/fhir/Observation?category=vital-signs")
+        for r in entries(b)
+    ]
+    codes = {r["code"]["coding"][0]["code"] for r in vitals}
+    assert codes == {"85354-9", "8867-4", "2708-6", "29463-7"}
+    weight = next(r for r in vitals if r["code"]["coding"][0]["code"] == "29463-7")
+    assert weight["valueQuantity"] == {
+        "value": 72.5, "unit": "kg", "system": "http://unitsofmeasure.org", "code": "kg",
+    }  # fmt: skip
+
+
+def test_paging_is_complete_and_stable_under_inserts(
+    clinic_admin: User, physician: User, nurse: User, patient_a: Patient
+) -> None:
+    start = timezone.now() - timedelta(days=60)
+    add_phq9(patient_a, 12, start)
+    add_vitals(session_for(patient_a, physician), nurse, 20, start + timedelta(hours=1))
+    _, token = token_for(clinic_admin)
+    client = api(token)
+    url = f"/fhir/Observation?patient={patient_a.pk}&_count=7"
+    first = client.get(url).json()
+    seen = [r["id"] for r in entries(first)]
+    add_phq9(patient_a, 1, timezone.now(), key="late")  # newer than every page
+    next_url = next(link["url"] for link in first["link"] if link["relation"] == "next")
+    for bundle in follow(client, next_url):
+        seen += [r["id"] for r in entries(bundle)]
+    expected = (
+        12 + 20 * 3 + 1
+    )  # a total per PHQ-9; BP, heart rate, SpO2 per vital; weight
+    assert len(seen) == len(set(seen)) == expected
+    dates = [
+        r["effectiveDateTime"]
+        for b in follow(
+            client, f"/fhir/Observation?patient={patient_a.pk}&_sort=date&_count=50"
+        )
+        for r in entries(b)
+    ]
+    assert dates == sorted(dates) and len(dates) == expected + 1
+
+
+def test_search_parameters(
+    clinic_admin: User, records: dict[str, Any], patient_a: Patient
+) -> None:
+    _, token = token_for(clinic_admin)
+    client = api(token)
+
+    def ids(url: str) -> list[str]:
+        return [r["id"] for b in follow(client, url) for r in entries(b)]
+
+    assert ids(f"/fhir/Patient?identifier={mrn_system()}|{patient_a.mrn}") == [
+        str(patient_a.pk)
+    ]
+    assert ids(f"/fhir/Patient?identifier={ONTARIO_HCN}|{patient_a.health_number}") == [
+        str(patient_a.pk)
+    ]
+    assert ids(f"/fhir/Patient?identifier={ONTARIO_HCN}|{patient_a.mrn}") == []
+    born = patient_a.born_on
+    assert str(patient_a.pk) in ids(f"/fhir/Patient?birthdate={born.isoformat()}")
+    assert str(patient_a.pk) not in ids(f"/fhir/Patient?birthdate=gt{born.isoformat()}")
+    assert ids(f"/fhir/Patient?family={patient_a.legal_family_name[:3]}&_count=50")
+    totals = ids(
+        f"/fhir/Observation?patient={patient_a.pk}&code=http://loinc.org|44261-6"
+    )
+    assert len(totals) == 3 and all(t.endswith("-0") for t in totals)
+    assert (
+        ids(f"/fhir/Observation?patient={patient_a.pk}&category=survey&date=lt2000")
+        == []
+    )
+    since = (records["start"] + timedelta(days=1, hours=12)).date().isoformat()
+    assert (
+        len(
+            ids(
+                f"/fhir/QuestionnaireResponse?patient={patient_a.pk}&authored=ge{since}"
+            )
+        )
+        == 1
+    )
+    phq = ids(
+        "/fhir/QuestionnaireResponse?questionnaire=https://kapcare.org/fhir/Questionnaire/phq9"
+    )
+    assert len(phq) == 6
+    assert ids("/fhir/Questionnaire?code=http://loinc.org|44249-1") == ["phq9"]
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code", "words"),
+    [
+        ("/fhir/Patient?colour=blue", 400, "not-supported", "Unknown search parameter"),
+        ("/fhir/Patient?name:exact=x", 400, "not-supported", "name:exact"),
+        ("/fhir/Observation?date=2026-02-30", 400, "invalid", "not a real date"),
+        ("/fhir/Observation?date=yesterday", 400, "invalid", "not a FHIR date"),
+        ("/fhir/Observation?_count=0", 400, "invalid", "_count"),
+        ("/fhir/Observation?_count=abc", 400, "invalid", "_count"),
+        ("/fhir/Observation?_cursor=forged.abc", 400, "invalid", "paging link"),
+        ("/fhir/Observation?_sort=-colour", 400, "not-supported", "_sort"),
+        ("/fhir/Observation?patient=not-a-uuid", 400, "invalid", "Patient id"),
+        ("/fhir/Spaceship", 404, "not-supported", "not a resource type"),
+        ("/fhir/Patient/00000000-0000-0000-0000-000000000000", 404, "not-found", "not known"),
+        ("/fhir/Observation/s-nothing", 404, "not-found", "not known"),
+        ("/fhir/Patient?_format=xml", 406, "not-supported", "JSON only"),
+    ],
+)  # fmt: skip
+def test_errors_are_operation_outcomes(
+    clinic_admin: User, path: str, status: int, code: str, words: str
+) -> None:
+    _, token = token_for(clinic_admin)
+    response = api(token).get(path)
+    assert response.status_code == status
+    outcome = OperationOutcome.model_validate(response.json())
+    assert outcome.issue[0].code == code
+    assert words in (outcome.issue[0].diagnostics or "")
+
+
+def test_lenient_handling_reports_what_it_ignored(
+    clinic_admin: User, patient_a: Patient
+) -> None:
+    _, token = token_for(clinic_admin)
+    response = api(token).get(
+        "/fhir/Patient?colour=blue&_count=1", HTTP_PREFER="handling=lenient"
+    )
+    assert response.status_code == 200
+    bundle = response.json()
+    warning = next(e for e in bundle["entry"] if e["search"]["mode"] == "outcome")
+    assert "colour" in warning["resource"]["issue"][0]["diagnostics"]
+    assert "colour" not in bundle["link"][0]["url"]
+
+
+def test_tokens_are_required_checked_and_revocable(
+    client: Client, clinic_admin: User
+) -> None:
+    missing = client.get("/fhir/Patient")
+    assert missing.status_code == 401 and missing["WWW-Authenticate"].startswith(
+        "Bearer"
+    )
+    assert api("kc_guess").get("/fhir/Patient").status_code == 401
+    registered, token = token_for(clinic_admin)
+    assert api(token).get("/fhir/Patient").status_code == 200
+    assert ApiClient.objects.get().token_hash != token  # only the hash is kept
+    revoke_client(request=request_by(clinic_admin), client=registered)
+    assert api(token).get("/fhir/Patient").status_code == 401
+    assert client.post("/fhir/metadata").status_code == 405
+
+
+def test_a_patients_app_sees_only_that_patient(
+    clinic_admin: User, records: dict[str, Any], patient_a: Patient, patient_b: Patient
+) -> None:
+    """The IDOR sweep: every resource of patient B, read and searched with
+    patient A's token, is not found; A's own records are all there."""
+    _, system = token_for(clinic_admin)
+    _, own = token_for(clinic_admin, patient=patient_a)
+    everything = api(system)
+    mine = api(own)
+    for kind in ("Patient", "QuestionnaireResponse", "Observation"):
+        for bundle in follow(everything, f"/fhir/{kind}?_count=100"):
+            for resource in entries(bundle):
+                owner = (
+                    resource["id"]
+                    if kind == "Patient"
+                    else resource["subject"]["reference"].split("/")[1]
+                )
+                answer = mine.get(f"/fhir/{kind}/{resource['id']}")
+                if owner == str(patient_a.pk):
+                    assert answer.status_code == 200, (kind, resource["id"])
+                else:
+                    assert answer.status_code == 404, (kind, resource["id"])
+        searched = [
+            r
+            for b in follow(
+                mine,
+                f"/fhir/{kind}?patient={patient_b.pk}"
+                if kind != "Patient"
+                else f"/fhir/{kind}?_id={patient_b.pk}",
+            )
+            for r in entries(b)
+        ]
+        assert searched == [], kind
+        own_rows = [r for b in follow(mine, f"/fhir/{kind}") for r in entries(b)]
+        assert own_rows, kind
+    assert mine.get("/fhir/Practitioner").status_code == 403
+    assert mine.get("/fhir/Questionnaire/phq9").status_code == 200
+
+
+def test_every_read_is_audited_under_the_client(
+    clinic_admin: User, records: dict[str, Any], patient_a: Patient
+) -> None:
+    _, token = token_for(clinic_admin)
+    client = api(token)
+    client.get(f"/fhir/Patient/{patient_a.pk}")
+    event = AuditEvent.objects.filter(patient=patient_a, object_type="fhir").get()
+    assert event.action == AuditEvent.Action.VIEW
+    assert event.actor_label == "FHIR client: Registry"
+    client.get("/fhir/QuestionnaireResponse?_count=100")
+    searched = AuditEvent.objects.filter(
+        object_type="fhir", action=AuditEvent.Action.SEARCH
+    )
+    assert searched.count() == 2  # one per patient shown
+
+
+def test_search_queries_do_not_grow_with_the_records(
+    clinic_admin: User, physician: User, nurse: User, patient_a: Patient
+) -> None:
+    _, token = token_for(clinic_admin)
+    client = api(token)
+    session = session_for(patient_a, physician)
+    start = timezone.now() - timedelta(days=90)
+
+    def count() -> int:
+        client.get(f"/fhir/Observation?patient={patient_a.pk}&_count=20")  # warm
+        with CaptureQueriesContext(connection) as queries:
+            assert (
+                client.get(
+                    f"/fhir/Observation?patient={patient_a.pk}&_count=20"
+                ).status_code
+                == 200
+            )
+        return len(queries)
+
+    add_vitals(session, nurse, 5, start)
+    add_phq9(patient_a, 5, start)
+    few = count()
+    add_vitals(session, nurse, 100, start + timedelta(days=1))
+    add_phq9(patient_a, 40, start + timedelta(days=2), key="more")
+    assert count() == few
+
+
+def test_clinic_admins_register_and_revoke_clients(
+    client_for: ClientFor, clinic_admin: User, physician: User, patient_a: Patient
+) -> None:
+    admin = client_for(clinic_admin)
+    url = reverse("fhir:client_list")
+    page = admin.post(
+        url, {"name": "Noor's app", "kind": "patient", "mrn": patient_a.mrn.lower()}
+    )
+    body = page.content.decode()
+    assert "shown once" in body
+    token = body.split('<code class="secret">')[1].split("</code>")[0]
+    assert token.startswith("kc_")
+    assert api(token).get(f"/fhir/Patient/{patient_a.pk}").status_code == 200
+    assert token not in admin.get(url).content.decode()
+    missing = admin.post(url, {"name": "Bad", "kind": "patient", "mrn": ""})
+    assert "Give the MRN" in missing.content.decode()
+    registered = ApiClient.objects.get()
+    admin.post(reverse("fhir:client_revoke", args=[registered.pk]))
+    assert api(token).get(f"/fhir/Patient/{patient_a.pk}").status_code == 401
+    assert client_for(physician).get(url).status_code == 403
+    assert AuditEvent.objects.filter(object_type="api_client").count() == 2
