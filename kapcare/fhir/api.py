@@ -21,11 +21,14 @@ from kapcare.fhir import mapping
 from kapcare.fhir.auth import Grant
 from kapcare.fhir.errors import FhirError
 from kapcare.fhir.params import Cursor, DateRange, ParameterError, Token
+from kapcare.intake.models import ConsentSignature
 from kapcare.measures import fhir_shape
 from kapcare.measures.instruments import INSTRUMENTS
 from kapcare.measures.models import QuestionnaireResponse
 from kapcare.patients.models import Patient
-from kapcare.treatment.models import DosingSession, VitalSign
+from kapcare.safety.models import SafetyAlert
+from kapcare.scheduling.models import Appointment
+from kapcare.treatment.models import DosingSession, IntegrationSession, VitalSign
 
 CLINICAL_ROLES = [Role.PHYSICIAN, Role.NURSE, Role.THERAPIST]
 
@@ -537,3 +540,187 @@ HANDLERS: dict[str, Handler] = {
         QuestionnaireResponseHandler(), ObservationHandler(),
     )
 }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Source:
+    """One table behind a resource type: its rows, the field for `patient` and
+    for the date the search sorts and filters on, and how a row becomes JSON."""
+
+    rows: Callable[[], QuerySet[Any]]
+    patient_field: str
+    date_field: str
+    build: Callable[[Any], dict[str, Any]]
+
+
+class RowHandler(Handler):
+    """A resource type built from one or more tables, merged in date order with
+    keyset paging on (date, id). Ids are the rows' UUIDs, unique across tables."""
+
+    sources: tuple[Source, ...] = ()
+    date_param = "date"
+    filters: dict[str, Callable[[str], Q]] = {}
+
+    def read(self, grant: Grant, ident: str) -> Page:
+        pk = _uuid(ident)
+        for source in self.sources:
+            rows = source.rows().filter(pk=pk) if pk else source.rows().none()
+            if grant.patient_id is not None:
+                rows = rows.filter(**{source.patient_field: grant.patient_id})
+            row = rows.first()
+            if row is not None:
+                return Page(
+                    [source.build(row)], None, {str(getattr(row, source.patient_field))}
+                )
+        raise not_found(self.resource_type, ident)
+
+    def search(self, grant: Grant, query: Query) -> Page:
+        dates = query.dates(self.date_param)
+        ids = [_uuid(raw) or uuid.UUID(int=0) for raw in query.values.get("_id", [])]
+        entries: list[tuple[Any, str, str, Source, Any]] = []
+        more = False
+        for source in self.sources:
+            rows = source.rows().filter(
+                self.patient_filter(grant, query, source.patient_field)
+            )
+            rows = rows.filter(_date_filter(source.date_field, dates))
+            for name, make in self.filters.items():
+                for raw in query.values.get(name, []):
+                    rows = rows.filter(make(raw))
+            if ids:
+                rows = rows.filter(pk__in=ids)
+            found, source_more = _keyset(rows, source.date_field, query)
+            more = more or source_more
+            entries += [
+                (
+                    getattr(row, source.date_field),
+                    str(row.pk),
+                    str(getattr(row, source.patient_field)),
+                    source,
+                    row,
+                )
+                for row in found
+            ]
+        entries.sort(key=lambda e: (_sortable(e[0]), e[1]), reverse=query.descending)
+        shown = entries[: query.count]
+        more = more or len(entries) > query.count
+        last = shown[-1] if shown else None
+        return Page(
+            [source.build(row) for _, _, _, source, row in shown],
+            _cursor_for(last[0], last[1]) if more and last else None,
+            {patient for _, _, patient, _, _ in shown},
+        )
+
+
+def _sortable(value: Any) -> Any:
+    """Dates (integration sessions) and datetimes sort together."""
+    from datetime import date as day
+    from datetime import time as clock
+
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, day):
+        return datetime.combine(value, clock(0), tzinfo=ZoneInfo("UTC"))
+    return value
+
+
+class EncounterHandler(RowHandler):
+    """Dosing sessions (by opening time) and integration sessions (by when their
+    note was written; their day is in period.start)."""
+
+    resource_type = "Encounter"
+    search_params = {
+        "_id": "token",
+        "patient": "reference",
+        "subject": "reference",
+        "date": "date",
+    }
+    sort_params = ("date",)
+    sources = (
+        Source(
+            lambda: DosingSession.objects.all(), "patient_id", "opened_at",
+            mapping.dosing_encounter,
+        ),
+        Source(
+            lambda: IntegrationSession.objects.all(), "patient_id", "created_at",
+            mapping.integration_encounter,
+        ),
+    )  # fmt: skip
+
+
+class MedicationAdministrationHandler(RowHandler):
+    resource_type = "MedicationAdministration"
+    search_params = {
+        "_id": "token", "patient": "reference", "subject": "reference",
+        "effective-time": "date",
+    }  # fmt: skip
+    sort_params = ("effective-time",)
+    date_param = "effective-time"
+    sources = (
+        Source(
+            lambda: DosingSession.objects.filter(dose_started_at__isnull=False)
+            .select_related("course__protocol"),
+            "patient_id", "dose_started_at", mapping.medication_administration,
+        ),
+    )  # fmt: skip
+
+
+class FlagHandler(RowHandler):
+    """Safety alerts on a chart: open and acknowledged ones are active."""
+
+    resource_type = "Flag"
+    search_params = {
+        "_id": "token", "patient": "reference", "subject": "reference",
+        "date": "date", "status": "token",
+    }  # fmt: skip
+    sort_params = ("date",)
+    filters = {
+        "status": lambda raw: {
+            "active": ~Q(state=SafetyAlert.State.RESOLVED),
+            "inactive": Q(state=SafetyAlert.State.RESOLVED),
+        }.get(raw, Q(pk__in=[])),
+    }
+    sources = (
+        Source(
+            lambda: SafetyAlert.objects.filter(patient__isnull=False), "patient_id",
+            "raised_at", mapping.flag,
+        ),
+    )  # fmt: skip
+
+
+class AppointmentHandler(RowHandler):
+    resource_type = "Appointment"
+    search_params = {
+        "_id": "token", "patient": "reference", "date": "date", "status": "token",
+    }  # fmt: skip
+    sort_params = ("date",)
+    filters = {
+        "status": lambda raw: Q(
+            status__in=[k for k, v in mapping.APPOINTMENT_STATUS.items() if v == raw]
+        ),
+    }
+    sources = (
+        Source(
+            lambda: Appointment.objects.select_related("appointment_type", "resource"),
+            "patient_id", "starts_at", mapping.appointment,
+        ),
+    )  # fmt: skip
+
+
+class ConsentHandler(RowHandler):
+    resource_type = "Consent"
+    search_params = {"_id": "token", "patient": "reference", "date": "date"}
+    sort_params = ("date",)
+    sources = (
+        Source(
+            lambda: ConsentSignature.objects.select_related("document"), "patient_id",
+            "signed_at", mapping.consent,
+        ),
+    )  # fmt: skip
+
+
+for _handler in (
+    EncounterHandler(), MedicationAdministrationHandler(), FlagHandler(),
+    AppointmentHandler(), ConsentHandler(),
+):  # fmt: skip
+    HANDLERS[_handler.resource_type] = _handler

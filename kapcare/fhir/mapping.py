@@ -210,3 +210,182 @@ def score_observations(response: QuestionnaireResponse) -> list[Observation]:
     for n, observation in enumerate(observations):
         observation.id = f"s-{response.pk.hex}-{n}"
     return observations
+
+
+# Routes: SNOMED CT route codes (FHIR R4 value set route-codes,
+# http://hl7.org/fhir/R4/valueset-route-codes.html).
+SNOMED = "http://snomed.info/sct"
+ROUTES = {
+    "iv": ("47625008", "Intravenous route"),
+    "im": ("78421000", "Intramuscular route"),
+    "sublingual": ("37839007", "Sublingual route"),
+    "nasal": ("46713006", "Nasal route"),
+}
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+FLAG_CATEGORY = "http://terminology.hl7.org/CodeSystem/flag-category"
+CONSENT_SCOPE = "http://terminology.hl7.org/CodeSystem/consentscope"
+SESSION_STATUS = {
+    "in_progress": "in-progress",
+    "completed": "finished",
+    "signed": "finished",
+}
+APPOINTMENT_STATUS = {
+    "booked": "booked", "checked_in": "arrived", "completed": "fulfilled",
+    "cancelled": "cancelled", "no_show": "noshow",
+}  # fmt: skip
+
+
+def _encounter(
+    ident: object,
+    status: str,
+    kind: str,
+    patient_id: object,
+    practitioner_id: object,
+    start: object,
+    end: object | None,
+) -> dict[str, Any]:
+    from fhir.resources.R4B.encounter import Encounter
+
+    data: dict[str, Any] = {
+        "resourceType": "Encounter", "id": str(ident), "status": status,
+        "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
+        "type": [{"text": kind}],
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "participant": [{"individual": {"reference": f"Practitioner/{practitioner_id}"}}],
+        "period": {"start": start, "end": end} if end else {"start": start},
+    }  # fmt: skip
+    return Encounter.model_validate(data).model_dump(
+        mode="json", exclude_none=True, by_alias=True
+    )
+
+
+def dosing_encounter(session: "DosingSession") -> dict[str, Any]:
+    return _encounter(
+        session.pk, SESSION_STATUS.get(session.status, "unknown"),
+        f"Ketamine dosing session {session.number}", session.patient_id,
+        session.opened_by_id, session.opened_at.isoformat(),
+        session.completed_at.isoformat() if session.completed_at else None,
+    )  # fmt: skip
+
+
+def integration_encounter(meeting: Any) -> dict[str, Any]:
+    return _encounter(
+        meeting.pk, "finished", "Integration psychotherapy session", meeting.patient_id,
+        meeting.therapist_id, meeting.held_on.isoformat(), None,
+    )  # fmt: skip
+
+
+def medication_administration(session: "DosingSession") -> dict[str, Any]:
+    """The dose given in a session. The drug is named in text: we hold no cited
+    RxNorm code for racemic ketamine or esketamine."""
+    from fhir.resources.R4B.medicationadministration import (
+        MedicationAdministration,
+        MedicationAdministrationDosage,
+        MedicationAdministrationPerformer,
+    )
+    from fhir.resources.R4B.period import Period
+
+    protocol = session.course.protocol
+    code, display = ROUTES[protocol.route]
+    performers = [
+        MedicationAdministrationPerformer(
+            actor=Reference(reference=f"Practitioner/{user_id}")
+        )
+        for user_id in (session.dose_calculated_by_id, session.dose_witness_id)
+        if user_id
+    ]
+    dosage = MedicationAdministrationDosage(
+        route=CodeableConcept(coding=[Coding(system=SNOMED, code=code, display=display)]),
+        dose=_quantity(session.dose_mg, "mg") if session.dose_mg is not None else None,
+        rateQuantity=(
+            Quantity(value=Decimal(str(session.pump_rate_ml_per_h)), unit="mL/h",
+                     system=UCUM, code="mL/h")
+            if session.pump_rate_ml_per_h is not None else None
+        ),
+    )  # fmt: skip
+    return MedicationAdministration(
+        id=str(session.pk),
+        status="in-progress" if session.status == "in_progress" else "completed",
+        medicationCodeableConcept=CodeableConcept(text=protocol.get_drug_display()),
+        subject=Reference(reference=f"Patient/{session.patient_id}"),
+        context=Reference(reference=f"Encounter/{session.pk}"),
+        effectivePeriod=Period(start=session.dose_started_at),
+        performer=performers or None,
+        dosage=dosage,
+    ).model_dump(mode="json", exclude_none=True)
+
+
+def flag(alert: Any) -> dict[str, Any]:
+    from fhir.resources.R4B.flag import Flag
+    from fhir.resources.R4B.period import Period
+
+    return Flag(
+        id=str(alert.pk),
+        status="inactive" if alert.state == "resolved" else "active",
+        category=[
+            CodeableConcept(
+                coding=[
+                    Coding(system=FLAG_CATEGORY, code="clinical", display="Clinical")
+                ]
+            )
+        ],
+        code=CodeableConcept(
+            text=f"{alert.get_level_display()} safety alert "
+            f"({alert.get_trigger_display().lower()}): {alert.reason}"
+        ),
+        subject=Reference(reference=f"Patient/{alert.patient_id}"),
+        period=Period(start=alert.raised_at, end=alert.resolved_at),
+    ).model_dump(mode="json", exclude_none=True)
+
+
+def appointment(item: Any) -> dict[str, Any]:
+    from fhir.resources.R4B.appointment import Appointment, AppointmentParticipant
+
+    participants = [
+        AppointmentParticipant(
+            actor=Reference(reference=f"Patient/{item.patient_id}"), status="accepted"
+        ),
+        AppointmentParticipant(
+            actor=Reference(reference=f"Practitioner/{item.clinician_id}"),
+            status="accepted",
+        ),
+    ]
+    if item.resource_id:
+        participants.append(
+            AppointmentParticipant(
+                actor=Reference(display=item.resource.name), status="accepted"
+            )
+        )
+    return Appointment(
+        id=str(item.pk),
+        status=APPOINTMENT_STATUS.get(item.status, "booked"),
+        cancelationReason=CodeableConcept(text=item.cancel_reason)
+        if item.cancel_reason
+        else None,
+        serviceType=[CodeableConcept(text=item.appointment_type.name)],
+        start=item.starts_at,
+        end=item.ends_at,
+        minutesDuration=int(item.duration.total_seconds() // 60),
+        created=item.created_at,
+        participant=participants,
+    ).model_dump(mode="json", exclude_none=True)
+
+
+def consent(signature: Any) -> dict[str, Any]:
+    from fhir.resources.R4B.consent import Consent, ConsentPolicy
+
+    return Consent(
+        id=str(signature.pk),
+        status="active",
+        scope=CodeableConcept(
+            coding=[Coding(system=CONSENT_SCOPE, code="treatment", display="Treatment")]
+        ),
+        category=[CodeableConcept(coding=[Coding(system=LOINC, code="59284-0")])],
+        patient=Reference(reference=f"Patient/{signature.patient_id}"),
+        dateTime=signature.signed_at,
+        policy=[
+            ConsentPolicy(
+                uri=f"{settings.SITE_URL}/fhir/sid/consent-document/{signature.document.version}"
+            )
+        ],
+    ).model_dump(mode="json", exclude_none=True)

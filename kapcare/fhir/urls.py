@@ -12,6 +12,7 @@ urlpatterns = [
         client_views.client_revoke,
         name="client_revoke",
     ),
+    path("fhir/Patient/<str:ident>/$everything", views.everything, name="everything"),
     path("fhir/<str:resource_type>", views.search, name="search"),
     path("fhir/<str:resource_type>/<str:ident>", views.read, name="read"),
 ]

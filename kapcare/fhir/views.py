@@ -29,7 +29,13 @@ from kapcare.audit.services import (
 from kapcare.fhir.api import HANDLERS, Handler, Page, Query
 from kapcare.fhir.auth import Grant, authenticate
 from kapcare.fhir.errors import FhirError, error_response, fhir_json, outcome
-from kapcare.fhir.params import CONTROL, Cursor, ParameterError, parse_count
+from kapcare.fhir.params import (
+    CONTROL,
+    MAX_COUNT,
+    Cursor,
+    ParameterError,
+    parse_count,
+)
 from kapcare.website.context_processors import clinic_for
 
 logger = logging.getLogger(__name__)
@@ -151,6 +157,14 @@ def capability_statement() -> dict[str, Any]:
         }
         for name, handler in HANDLERS.items()
     ]  # fmt: skip
+    for resource in resources:
+        if resource["type"] == "Patient":
+            resource["operation"] = [
+                {
+                    "name": "everything",
+                    "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+                }
+            ]
     statement = CapabilityStatement.model_validate(
         {
             "status": "active",
@@ -300,3 +314,48 @@ def _bundle(
         "link": links,
         "entry": entries,
     }
+
+
+COMPARTMENT = [
+    "QuestionnaireResponse", "Observation", "Encounter", "MedicationAdministration",
+    "Flag", "Appointment", "Consent",
+]  # fmt: skip
+
+
+@api_view
+def everything(request: HttpRequest, ident: str) -> HttpResponse:
+    """Patient/{id}/$everything: the patient and every record in their
+    compartment that this server serves, in one Bundle."""
+    if request.method != "GET":
+        raise FhirError(405, "not-supported", "Use GET.")
+    grant = authenticate(request)
+    patient_page = _handler("Patient", grant).read(grant, ident)
+    resources = list(patient_page.resources)
+    zone = ZoneInfo(clinic_for(request).time_zone)
+    for resource_type in COMPARTMENT:
+        if not grant.may_read(resource_type):
+            continue
+        handler = HANDLERS[resource_type]
+        query = Query({"patient": [ident]}, MAX_COUNT, None, True, zone)
+        while True:
+            page = handler.search(grant, query)
+            resources += page.resources
+            if page.next_cursor is None:
+                break
+            query = replace(query, cursor=page.next_cursor)
+    _audit(request, grant, patient_page, Action.EXPORT, "Patient/$everything")
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources),
+        "link": [{"relation": "self", "url": f"{_base()}/Patient/{ident}/$everything"}],
+        "entry": [
+            {
+                "fullUrl": f"{_base()}/{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "search": {"mode": "match" if i == 0 else "include"},
+            }
+            for i, r in enumerate(resources)
+        ],
+    }
+    return fhir_json(bundle)

@@ -13,8 +13,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.consent import Consent
+from fhir.resources.R4B.encounter import Encounter
+from fhir.resources.R4B.flag import Flag
+from fhir.resources.R4B.medicationadministration import MedicationAdministration
 from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient as FhirPatient
@@ -27,18 +32,31 @@ from kapcare.audit.models import AuditEvent
 from kapcare.fhir.auth import register_client, revoke_client
 from kapcare.fhir.mapping import ONTARIO_HCN, mrn_system
 from kapcare.fhir.models import ApiClient
+from kapcare.intake.models import ConsentDocument, ConsentSignature
 from kapcare.measures.services import submit_questionnaire_response
 from kapcare.patients.models import Patient
+from kapcare.scheduling.models import Appointment, AppointmentType
 from kapcare.treatment import services as treatment
-from kapcare.treatment.models import DosingSession, Protocol, VitalSign
+from kapcare.treatment.models import (
+    DosingSession,
+    IntegrationSession,
+    Protocol,
+    VitalSign,
+)
 from tests.conftest import ClientFor
 from tests.treatment.conftest import IV, request_by
 
 pytestmark = pytest.mark.django_db
 MODELS: dict[str, Any] = {
     "Patient": FhirPatient, "Practitioner": Practitioner, "Questionnaire": Questionnaire,
-    "QuestionnaireResponse": FhirQR, "Observation": Observation,
+    "QuestionnaireResponse": FhirQR, "Observation": Observation, "Encounter": Encounter,
+    "MedicationAdministration": MedicationAdministration, "Flag": Flag,
+    "Appointment": FhirAppointment, "Consent": Consent,
 }  # fmt: skip
+PATIENT_TYPES = [
+    "Patient", "QuestionnaireResponse", "Observation", "Encounter",
+    "MedicationAdministration", "Flag", "Appointment", "Consent",
+]  # fmt: skip
 
 
 def token_for(admin: User, *, patient: Patient | None = None) -> tuple[ApiClient, str]:
@@ -93,12 +111,44 @@ def add_phq9(patient: Patient, count: int, start: datetime, key: str = "") -> No
 
 @pytest.fixture
 def records(
-    physician: User, nurse: User, patient_a: Patient, patient_b: Patient
+    physician: User,
+    nurse: User,
+    therapist: User,
+    patient_a: Patient,
+    patient_b: Patient,
 ) -> dict[str, Any]:
+    """Every kind of record the API serves, for two patients."""
     start = timezone.now() - timedelta(days=30)
+    document = ConsentDocument.objects.create(
+        version=1, title="Consent", body="Text", created_by=physician
+    )
     for patient in (patient_a, patient_b):
         add_phq9(patient, 3, start)
-        add_vitals(session_for(patient, physician), nurse, 4, start)
+        session = session_for(patient, physician)
+        add_vitals(session, nurse, 4, start)
+        DosingSession.objects.filter(pk=session.pk).update(
+            dose_started_at=start, dose_mg=Decimal("36.3"),
+            pump_rate_ml_per_h=Decimal("150"), dose_calculated_by=nurse,
+        )  # fmt: skip
+        IntegrationSession.objects.create(
+            patient=patient, dosing_session=session, therapist=therapist,
+            held_on=start.date() + timedelta(days=1), homework="Walk",
+        )  # fmt: skip
+        submit_questionnaire_response(
+            request=None, patient=patient, instrument="phq9", answers=[1] * 9,
+            source="paper", submission_key=f"fhir-item9-{patient.pk}",
+            authored_at=start + timedelta(days=5),
+        )  # fmt: skip
+        Appointment.objects.create(
+            patient=patient,
+            appointment_type=AppointmentType.objects.get(seed_key="integration"),
+            clinician=therapist, starts_at=start + timedelta(days=40),
+            ends_at=start + timedelta(days=40, hours=1), created_by=therapist,
+        )  # fmt: skip
+        ConsentSignature.objects.create(
+            patient=patient, document=document, method="portal",
+            typed_name="Name", signed_at=start,
+        )  # fmt: skip
     return {"start": start}
 
 
@@ -221,7 +271,7 @@ def test_search_parameters(
     totals = ids(
         f"/fhir/Observation?patient={patient_a.pk}&code=http://loinc.org|44261-6"
     )
-    assert len(totals) == 3 and all(t.endswith("-0") for t in totals)
+    assert len(totals) == 4 and all(t.endswith("-0") for t in totals)
     assert (
         ids(f"/fhir/Observation?patient={patient_a.pk}&category=survey&date=lt2000")
         == []
@@ -233,12 +283,12 @@ def test_search_parameters(
                 f"/fhir/QuestionnaireResponse?patient={patient_a.pk}&authored=ge{since}"
             )
         )
-        == 1
+        == 2  # days 2 and 5
     )
     phq = ids(
         "/fhir/QuestionnaireResponse?questionnaire=https://kapcare.org/fhir/Questionnaire/phq9"
     )
-    assert len(phq) == 6
+    assert len(phq) == 8
     assert ids("/fhir/Questionnaire?code=http://loinc.org|44249-1") == ["phq9"]
 
 
@@ -340,6 +390,18 @@ def test_a_patients_app_sees_only_that_patient(
     assert mine.get("/fhir/Questionnaire/phq9").status_code == 200
 
 
+def owner_of(kind: str, resource: dict[str, Any]) -> str:
+    if kind == "Patient":
+        return str(resource["id"])
+    if kind == "Appointment":
+        reference = resource["participant"][0]["actor"]["reference"]
+    elif kind == "Consent":
+        reference = resource["patient"]["reference"]
+    else:
+        reference = resource["subject"]["reference"]
+    return str(reference).split("/")[1]
+
+
 def test_every_read_is_audited_under_the_client(
     clinic_admin: User, records: dict[str, Any], patient_a: Patient
 ) -> None:
@@ -404,3 +466,59 @@ def test_clinic_admins_register_and_revoke_clients(
     assert api(token).get(f"/fhir/Patient/{patient_a.pk}").status_code == 401
     assert client_for(physician).get(url).status_code == 403
     assert AuditEvent.objects.filter(object_type="api_client").count() == 2
+
+
+def test_treatment_resources_carry_their_codes(
+    clinic_admin: User, records: dict[str, Any], patient_a: Patient
+) -> None:
+    _, token = token_for(clinic_admin)
+    client = api(token)
+
+    def found(url: str) -> list[dict[str, Any]]:
+        return [r for b in follow(client, url) for r in entries(b)]
+
+    [dose] = found(f"/fhir/MedicationAdministration?patient={patient_a.pk}")
+    assert dose["dosage"]["route"]["coding"][0] == {
+        "system": "http://snomed.info/sct", "code": "47625008",
+        "display": "Intravenous route",
+    }  # fmt: skip
+    assert dose["dosage"]["dose"] == {
+        "value": 36.3, "unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"
+    }  # fmt: skip
+    assert dose["dosage"]["rateQuantity"]["code"] == "mL/h"
+    assert dose["context"]["reference"] == f"Encounter/{dose['id']}"
+    visits = found(f"/fhir/Encounter?patient={patient_a.pk}")
+    assert sorted(v["type"][0]["text"] for v in visits) == [
+        "Integration psychotherapy session", "Ketamine dosing session 1",
+    ]  # fmt: skip
+    assert all(v["class"]["code"] == "AMB" for v in visits)
+    [alert] = found(f"/fhir/Flag?patient={patient_a.pk}&status=active")
+    assert "safety alert" in alert["code"]["text"]
+    assert found(f"/fhir/Flag?patient={patient_a.pk}&status=inactive") == []
+    [visit] = found(f"/fhir/Appointment?patient={patient_a.pk}&status=booked")
+    assert visit["serviceType"][0]["text"] == "Integration session"
+    assert found(f"/fhir/Appointment?patient={patient_a.pk}&status=cancelled") == []
+    [consent] = found(f"/fhir/Consent?patient={patient_a.pk}")
+    assert consent["scope"]["coding"][0]["code"] == "treatment"
+
+
+def test_everything_about_one_patient(
+    clinic_admin: User, records: dict[str, Any], patient_a: Patient, patient_b: Patient
+) -> None:
+    _, token = token_for(clinic_admin)
+    response = api(token).get(f"/fhir/Patient/{patient_a.pk}/$everything")
+    assert response.status_code == 200
+    bundle = response.json()
+    Bundle.model_validate(bundle)
+    kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+    assert kinds[0] == "Patient" and set(kinds) == set(PATIENT_TYPES)
+    assert bundle["total"] == len(kinds)
+    for entry in bundle["entry"][1:]:
+        resource = entry["resource"]
+        assert owner_of(resource["resourceType"], resource) == str(patient_a.pk)
+    assert AuditEvent.objects.filter(
+        patient=patient_a, object_type="fhir", action=AuditEvent.Action.EXPORT
+    ).exists()
+    _, own = token_for(clinic_admin, patient=patient_a)
+    assert api(own).get(f"/fhir/Patient/{patient_b.pk}/$everything").status_code == 404
+    assert api(own).get(f"/fhir/Patient/{patient_a.pk}/$everything").status_code == 200
