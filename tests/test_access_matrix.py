@@ -203,7 +203,7 @@ def _names(resolver: URLResolver, prefix: str = "") -> Iterator[str]:
 
 
 # The FHIR API: a bearer token, never a session (see tests/fhir/).
-TOKEN_ONLY = {"fhir:search", "fhir:read", "fhir:everything"}
+TOKEN_ONLY = {"fhir:search", "fhir:read", "fhir:everything", "fhir:unknown"}
 
 
 def test_every_url_in_the_project_has_a_policy() -> None:

@@ -1,14 +1,17 @@
 """Read and search for each resource type the API serves.
 
-Each handler reads rows for one page with a fixed number of queries (keyset
-paging on the search's sort key and the id, so a page is stable under inserts),
-keeps a patient-scoped client inside its patient's compartment, and returns
-validated FHIR JSON with the patients it showed (for the audit log)."""
+Each handler reads one page with a fixed number of queries and keeps a
+patient-scoped client inside its patient's compartment. Paging is by keyset: a
+resource type built from several tables is ordered by (date, table, row, entry)
+and each table is read from the cursor on in SQL, so a page neither repeats nor
+skips entries, whatever rows share a timestamp or arrive meanwhile. Every filter
+that can drop a row runs in SQL before the page limit, so pages never run dry.
+"""
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +23,7 @@ from kapcare.accounts.roles import Role
 from kapcare.fhir import mapping
 from kapcare.fhir.auth import Grant
 from kapcare.fhir.errors import FhirError
-from kapcare.fhir.params import Cursor, DateRange, ParameterError, Token
+from kapcare.fhir.params import Cursor, DateRange, ParameterError, Token, split_values
 from kapcare.intake.models import ConsentSignature
 from kapcare.measures import fhir_shape
 from kapcare.measures.instruments import INSTRUMENTS
@@ -31,12 +34,13 @@ from kapcare.scheduling.models import Appointment
 from kapcare.treatment.models import DosingSession, IntegrationSession, VitalSign
 
 CLINICAL_ROLES = [Role.PHYSICIAN, Role.NURSE, Role.THERAPIST]
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass
 class Query:
-    """A parsed search: parameter values by name (repeats allowed), page size and
-    where the page starts."""
+    """A parsed search: values by parameter (a repeated parameter is a list: all
+    must hold), page size, where the page starts, direction, clinic time zone."""
 
     values: dict[str, list[str]]
     count: int
@@ -44,17 +48,17 @@ class Query:
     descending: bool
     zone: ZoneInfo
 
-    def one(self, name: str) -> str | None:
-        found = self.values.get(name)
-        return found[-1] if found else None
-
     def dates(self, name: str) -> list[DateRange]:
         return [
             DateRange.parse(name, raw, self.zone) for raw in self.values.get(name, [])
         ]
 
-    def tokens(self, name: str) -> list[Token]:
-        return [Token.parse(name, raw) for raw in self.values.get(name, [])]
+    def tokens(self, name: str) -> list[list[Token]]:
+        """Each repeat of the parameter (AND) as its comma-separated tokens (OR)."""
+        return [
+            [Token.parse(name, part) for part in split_values(raw)]
+            for raw in self.values.get(name, [])
+        ]
 
 
 @dataclass
@@ -76,7 +80,7 @@ def not_found(kind: str, ident: str) -> FhirError:
 
 
 def _date_filter(field_name: str, ranges: list[DateRange]) -> Q:
-    """A date search parameter as a database condition (all ranges must hold)."""
+    """Date parameters as a database condition (all must hold)."""
     condition = Q()
     for r in ranges:
         condition &= {
@@ -89,36 +93,48 @@ def _date_filter(field_name: str, ranges: list[DateRange]) -> Q:
     return condition
 
 
-def _keyset(
-    rows: QuerySet[Any], sort_field: str, query: Query
-) -> tuple[list[Any], bool]:
-    """One page of rows ordered by (sort_field, pk), after the cursor."""
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ParameterError("_cursor: this paging link is damaged.") from exc
+    if moment.tzinfo is None:
+        raise ParameterError("_cursor: this paging link is damaged.")
+    return moment
+
+
+def _as_moment(value: datetime | date) -> datetime:
+    """Dates (an integration session's day) sort with datetimes, at midnight UTC."""
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(0), tzinfo=UTC_ZONE)
+
+
+def _single_keyset(
+    rows: QuerySet[Any], sort_field: str, query: Query, key: Callable[[Any], str]
+) -> tuple[list[Any], Cursor | None]:
+    """One page of one table ordered by (sort_field, pk), after the cursor. The
+    cursor's key is a string column (MRN, name) or a datetime."""
     sign = "-" if query.descending else ""
     rows = rows.order_by(f"{sign}{sort_field}", f"{sign}pk")
     if query.cursor is not None:
-        moment = _cursor_value(query.cursor.moment)
-        ident = _uuid(query.cursor.ident)
-        if ident is None:
-            raise ParameterError("_cursor: this paging link is damaged.")
         op = "lt" if query.descending else "gt"
+        value: Any = query.cursor.moment
+        if sort_field.endswith("_at"):
+            value = _moment(value)
+        pk = _uuid(query.cursor.ident)
+        if pk is None:
+            raise ParameterError("_cursor: this paging link is damaged.")
         rows = rows.filter(
-            Q(**{f"{sort_field}__{op}": moment})
-            | Q(**{sort_field: moment, f"pk__{op}": ident})
+            Q(**{f"{sort_field}__{op}": value})
+            | Q(**{sort_field: value, f"pk__{op}": pk})
         )
     found = list(rows[: query.count + 1])
-    return found[: query.count], len(found) > query.count
-
-
-def _cursor_value(text: str) -> Any:
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return text
-
-
-def _cursor_for(value: Any, pk: object) -> Cursor:
-    moment = value.isoformat() if isinstance(value, datetime) else str(value)
-    return Cursor(moment, str(pk))
+    page = found[: query.count]
+    cursor = None
+    if len(found) > query.count:
+        cursor = Cursor("", key(page[-1]), str(page[-1].pk))
+    return page, cursor
 
 
 class Handler:
@@ -138,13 +154,19 @@ class Handler:
         condition = Q()
         for name in ("patient", "subject"):
             for raw in query.values.get(name, []):
-                ident = _uuid(raw.removeprefix("Patient/"))
-                if ident is None:
+                wanted = [
+                    _uuid(part.removeprefix("Patient/")) for part in split_values(raw)
+                ]
+                if any(w is None for w in wanted):
                     raise ParameterError(f"{name}: give a Patient id.")
-                condition &= Q(**{field_name: ident})
+                condition &= Q(**{f"{field_name}__in": wanted})
         if grant.patient_id is not None:
             condition &= Q(**{field_name: grant.patient_id})
         return condition
+
+
+def _dump(resource: Any) -> dict[str, Any]:
+    return dict(resource.model_dump(mode="json", exclude_none=True))
 
 
 class PatientHandler(Handler):
@@ -166,53 +188,43 @@ class PatientHandler(Handler):
         patient = self._rows(grant).filter(pk=pk).first() if pk else None
         if patient is None:
             raise not_found("Patient", ident)
-        resource = mapping.patient_resource(patient).model_dump(
-            mode="json", exclude_none=True
-        )
-        return Page([resource], None, {str(patient.pk)})
+        return Page([_dump(mapping.patient_resource(patient))], None, {str(patient.pk)})
 
     def search(self, grant: Grant, query: Query) -> Page:
         rows = self._rows(grant)
         for raw in query.values.get("_id", []):
-            rows = rows.filter(pk=_uuid(raw) or uuid.UUID(int=0))
-        for token in query.tokens("identifier"):
-            if token.code is None:
-                raise ParameterError("identifier: give the identifier's value.")
-            if token.system in (None, mapping.mrn_system()):
-                by_system = Q(mrn=token.code.upper())
-            else:
-                by_system = Q(pk__in=[])
-            if token.system in (None, mapping.ONTARIO_HCN):
-                by_system |= Q(
-                    health_number=token.code.replace("-", "").replace(" ", "")
-                )
-            rows = rows.filter(by_system)
-        for name in ("name", "family", "given"):
+            rows = rows.filter(
+                pk__in=[_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]
+            )
+        for alternatives in query.tokens("identifier"):
+            either = Q(pk__in=[])
+            for token in alternatives:
+                if token.code is None:
+                    raise ParameterError("identifier: give the identifier's value.")
+                if token.matches(mapping.mrn_system(), token.code):
+                    either |= Q(mrn=token.code.upper())
+                if token.matches(mapping.ONTARIO_HCN, token.code):
+                    either |= Q(
+                        health_number=token.code.replace("-", "").replace(" ", "")
+                    )
+            rows = rows.filter(either)
+        for name, field_name in (
+            ("name", "search_text"), ("family", "legal_family_name"),
+            ("given", "legal_given_name"),
+        ):  # fmt: skip
             for raw in query.values.get(name, []):
-                field_name = {
-                    "name": "search_text", "family": "legal_family_name",
-                    "given": "legal_given_name",
-                }[name]  # fmt: skip
-                lookup = "contains" if name == "name" else "istartswith"
-                rows = rows.filter(
-                    **{
-                        f"{field_name}__{lookup}": raw.lower()
-                        if name == "name"
-                        else raw
-                    }
-                )
+                if name == "name":
+                    rows = rows.filter(search_text__contains=raw.lower())
+                else:
+                    rows = rows.filter(**{f"{field_name}__istartswith": raw})
         for r in query.dates("birthdate"):
             rows = rows.filter(_birthdate(r, query.zone))
         rows = rows.filter(_date_filter("updated_at", query.dates("_lastUpdated")))
-        found, more = _keyset(rows, "mrn", query)
+        found, cursor = _single_keyset(rows, "mrn", query, lambda p: p.mrn)
         return Page(
-            [
-                mapping.patient_resource(p).model_dump(mode="json", exclude_none=True)
-                for p in found
-            ],
-            _cursor_for(found[-1].mrn, found[-1].pk) if more else None,
+            [_dump(mapping.patient_resource(p)) for p in found], cursor,
             {str(p.pk) for p in found},
-        )
+        )  # fmt: skip
 
 
 def _birthdate(r: DateRange, zone: ZoneInfo) -> Q:
@@ -243,31 +255,18 @@ class PractitionerHandler(Handler):
         user = self._rows().filter(pk=pk).first() if pk else None
         if user is None:
             raise not_found("Practitioner", ident)
-        return Page(
-            [
-                mapping.practitioner_resource(user).model_dump(
-                    mode="json", exclude_none=True
-                )
-            ],
-            None,
-        )
+        return Page([_dump(mapping.practitioner_resource(user))], None)
 
     def search(self, grant: Grant, query: Query) -> Page:
         rows = self._rows()
         for raw in query.values.get("_id", []):
-            rows = rows.filter(pk=_uuid(raw) or uuid.UUID(int=0))
+            rows = rows.filter(
+                pk__in=[_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]
+            )
         for raw in query.values.get("name", []):
             rows = rows.filter(full_name__icontains=raw)
-        found, more = _keyset(rows, "full_name", query)
-        return Page(
-            [
-                mapping.practitioner_resource(u).model_dump(
-                    mode="json", exclude_none=True
-                )
-                for u in found
-            ],
-            _cursor_for(found[-1].full_name, found[-1].pk) if more else None,
-        )
+        found, cursor = _single_keyset(rows, "full_name", query, lambda u: u.full_name)
+        return Page([_dump(mapping.practitioner_resource(u)) for u in found], cursor)
 
 
 def questionnaire_id(code: str) -> str:
@@ -285,7 +284,7 @@ class QuestionnaireHandler(Handler):
     def _resource(self, code: str) -> dict[str, Any]:
         resource = fhir_shape.questionnaire(code)
         resource.id = questionnaire_id(code)
-        return resource.model_dump(mode="json", exclude_none=True)
+        return _dump(resource)
 
     def read(self, grant: Grant, ident: str) -> Page:
         code = ident.replace("-", "_")
@@ -296,19 +295,25 @@ class QuestionnaireHandler(Handler):
     def search(self, grant: Grant, query: Query) -> Page:
         codes = sorted(INSTRUMENTS)
         for raw in query.values.get("_id", []):
-            codes = [c for c in codes if questionnaire_id(c) == raw]
+            codes = [c for c in codes if questionnaire_id(c) in split_values(raw)]
         for raw in query.values.get("url", []):
             codes = [
                 c for c in codes if fhir_shape.questionnaire_url(c) == raw.split("|")[0]
             ]
-        for token in query.tokens("code"):
+        for alternatives in query.tokens("code"):
             codes = [
                 c for c in codes
-                if token.matches(mapping.LOINC, INSTRUMENTS[c].loinc or None)
+                if any(t.matches(mapping.LOINC, INSTRUMENTS[c].loinc or None) for t in alternatives)
             ]  # fmt: skip
         for raw in query.values.get("name", []):
             codes = [c for c in codes if raw.lower() in INSTRUMENTS[c].name.lower()]
         return Page([self._resource(c) for c in codes], None)
+
+
+def _live_responses() -> QuerySet[QuestionnaireResponse]:
+    return QuestionnaireResponse.objects.exclude(
+        status=QuestionnaireResponse.Status.ENTERED_IN_ERROR
+    )
 
 
 class QuestionnaireResponseHandler(Handler):
@@ -320,9 +325,7 @@ class QuestionnaireResponseHandler(Handler):
     sort_params = ("authored",)
 
     def _rows(self, grant: Grant) -> QuerySet[QuestionnaireResponse]:
-        rows = QuestionnaireResponse.objects.exclude(
-            status=QuestionnaireResponse.Status.ENTERED_IN_ERROR
-        )
+        rows = _live_responses()
         if grant.patient_id is not None:
             rows = rows.filter(patient_id=grant.patient_id)
         return rows
@@ -332,39 +335,159 @@ class QuestionnaireResponseHandler(Handler):
         response = self._rows(grant).filter(pk=pk).first() if pk else None
         if response is None:
             raise not_found("QuestionnaireResponse", ident)
-        return Page(
-            [mapping.questionnaire_response_resource(response)],
-            None,
-            {str(response.patient_id)},
-        )
+        resource = mapping.questionnaire_response_resource(response)
+        return Page([resource], None, {str(response.patient_id)})
 
     def search(self, grant: Grant, query: Query) -> Page:
         rows = self._rows(grant).filter(self.patient_filter(grant, query, "patient_id"))
         for raw in query.values.get("_id", []):
-            rows = rows.filter(pk=_uuid(raw) or uuid.UUID(int=0))
+            rows = rows.filter(
+                pk__in=[_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]
+            )
         for raw in query.values.get("questionnaire", []):
-            wanted = raw.split("|")[0].removeprefix("Questionnaire/")
+            wanted = {
+                p.split("|")[0].removeprefix("Questionnaire/")
+                for p in split_values(raw)
+            }
             codes = [
                 c for c in INSTRUMENTS
-                if wanted in (questionnaire_id(c), fhir_shape.questionnaire_url(c))
+                if wanted & {questionnaire_id(c), fhir_shape.questionnaire_url(c)}
             ]  # fmt: skip
             rows = rows.filter(instrument__in=codes)
         rows = rows.filter(_date_filter("authored_at", query.dates("authored")))
         rows = rows.filter(_date_filter("created_at", query.dates("_lastUpdated")))
-        found, more = _keyset(rows, "authored_at", query)
-        return Page(
-            [mapping.questionnaire_response_resource(r) for r in found],
-            _cursor_for(found[-1].authored_at, found[-1].pk) if more else None,
-            {str(r.patient_id) for r in found},
+        found, cursor = _single_keyset(
+            rows, "authored_at", query, lambda r: r.authored_at.isoformat()
         )
+        return Page(
+            [mapping.questionnaire_response_resource(r) for r in found], cursor,
+            {str(r.patient_id) for r in found},
+        )  # fmt: skip
+
+
+# Merged keyset paging over several tables.
 
 
 @dataclass(frozen=True)
-class _Entry:
+class Entry:
+    """One resource on a page with its place in the total order."""
+
     moment: datetime
-    ident: str
+    rank: int
+    key: Any
+    sub: int
     patient: str
-    observation: Observation
+    resource: dict[str, Any]
+
+    @property
+    def order(self) -> tuple[datetime, int, Any, int]:
+        return (self.moment, self.rank, self.key, self.sub)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One table behind a resource type: its rows (already limited to what can
+    yield an entry), the `patient` field, the date field it is ordered and
+    filtered on, how a pk is read back from a cursor, and its entries."""
+
+    rows: Callable[[Query], QuerySet[Any]]
+    patient_field: str
+    date_field: str
+    expand: Callable[[Any], list[tuple[int, dict[str, Any]]]]
+    pk_from_text: Callable[[str], Any] = lambda text: uuid.UUID(text)
+
+
+def _cursor_of(entry: Entry) -> Cursor:
+    return Cursor("", entry.moment.isoformat(), f"{entry.rank}:{entry.key}:{entry.sub}")
+
+
+def _merged_page(
+    handler: Handler, grant: Grant, query: Query, sources: Sequence[Source],
+    dates: list[DateRange],
+) -> Page:  # fmt: skip
+    after: tuple[datetime, int, Any, int] | None = None
+    if query.cursor is not None:
+        try:
+            rank_text, key_text, sub_text = query.cursor.ident.split(":")
+            rank, sub = int(rank_text), int(sub_text)
+            key = sources[rank].pk_from_text(key_text)
+        except (ValueError, IndexError) as exc:
+            raise ParameterError("_cursor: this paging link is damaged.") from exc
+        after = (_moment(query.cursor.moment), rank, key, sub)
+    entries: list[Entry] = []
+    more = False
+    sign = "-" if query.descending else ""
+    for rank, source in enumerate(sources):
+        rows = source.rows(query).filter(
+            handler.patient_filter(grant, query, source.patient_field)
+        )
+        rows = rows.filter(_date_filter(source.date_field, dates))
+        if after is not None:
+            rows = rows.filter(_after(source, rank, after, query.descending))
+        rows = rows.order_by(f"{sign}{source.date_field}", f"{sign}pk")
+        found = list(rows[: query.count + 1])
+        more = more or len(found) > query.count
+        for row in found:
+            moment = _as_moment(getattr(row, source.date_field))
+            patient = str(_follow(row, source.patient_field))
+            for sub, resource in row_entries(source, row):
+                entries.append(Entry(moment, rank, row.pk, sub, patient, resource))
+    if after is not None:
+        entries = [
+            e for e in entries
+            if (e.order < after if query.descending else e.order > after)
+        ]  # fmt: skip
+    entries.sort(key=lambda e: e.order, reverse=query.descending)
+    shown = entries[: query.count]
+    more = more or len(entries) > query.count
+    return Page(
+        [e.resource for e in shown],
+        _cursor_of(shown[-1]) if more and shown else None,
+        {e.patient for e in shown},
+    )
+
+
+def _follow(row: Any, path: str) -> Any:
+    """`session__patient_id` -> row.session.patient_id."""
+    value = row
+    for part in path.split("__"):
+        value = getattr(value, part)
+    return value
+
+
+def row_entries(source: Source, row: Any) -> list[tuple[int, dict[str, Any]]]:
+    return source.expand(row)
+
+
+def _after(
+    source: Source, rank: int, after: tuple[datetime, int, Any, int], descending: bool
+) -> Q:
+    """Rows that can hold entries after the cursor in (date, table, row, entry)
+    order: later dates, or the same date in a later table, or the same table from
+    the cursor's row on (its remaining entries are filtered in Python)."""
+    moment, cursor_rank, key, _ = after
+    value: Any = moment
+    beyond, ahead = ("lt", "lte") if descending else ("gt", "gte")
+    condition = Q(**{f"{source.date_field}__{beyond}": value})
+    later_table = rank < cursor_rank if descending else rank > cursor_rank
+    if later_table:
+        condition |= Q(**{source.date_field: value})
+    elif rank == cursor_rank:
+        condition |= Q(**{source.date_field: value, f"pk__{ahead}": key})
+    return condition
+
+
+# Observation: questionnaire scores, vital signs and body weight.
+
+VITAL_FIELDS = {
+    "bp": Q(systolic__isnull=False, diastolic__isnull=False),
+    "hr": Q(heart_rate__isnull=False),
+    "rr": Q(respiratory_rate__isnull=False),
+    "spo2": Q(spo2__isnull=False),
+    "temp": Q(temperature_c__isnull=False),
+}
+VITAL_ORDER = ["bp", "hr", "rr", "spo2", "temp"]
+VITAL_CODES = {"bp": mapping.BP[1], **{k: v.loinc for k, v in mapping.VITALS.items()}}
 
 
 class ObservationHandler(Handler):
@@ -378,255 +501,191 @@ class ObservationHandler(Handler):
     }  # fmt: skip
     sort_params = ("date",)
 
+    def _plan(self, query: Query, grant: Grant) -> list[Source]:
+        """The tables this search needs, each narrowed in SQL to rows that yield
+        a wanted entry; ids, codes and categories are all applied here."""
+        survey = vitals = True
+        for alternatives in query.tokens("category"):
+            kinds = {
+                t.code for t in alternatives
+                if t.code and t.matches(mapping.CATEGORY, t.code)
+            }  # fmt: skip
+            survey = survey and "survey" in kinds
+            vitals = vitals and "vital-signs" in kinds
+        wanted_signs = set(VITAL_ORDER)
+        weight = True
+        totals_only = False
+        instruments = set(INSTRUMENTS)
+        for alternatives in query.tokens("code"):
+            wanted_signs &= {
+                k for k, code in VITAL_CODES.items()
+                if any(t.matches(mapping.LOINC, code) for t in alternatives)
+            }  # fmt: skip
+            weight = weight and any(
+                t.matches(mapping.LOINC, mapping.WEIGHT[0]) for t in alternatives
+            )
+            instruments &= {
+                c for c, d in INSTRUMENTS.items()
+                if d.total_loinc and any(t.matches(mapping.LOINC, d.total_loinc) for t in alternatives)
+            }  # fmt: skip
+            totals_only = True
+        ids: dict[str, set[Any]] | None = None
+        for raw in query.values.get("_id", []):
+            wanted_ids = _observation_ids(split_values(raw))
+            ids = (
+                wanted_ids if ids is None else {k: ids[k] & wanted_ids[k] for k in ids}
+            )
+        scores_rows = _live_responses().filter(instrument__in=instruments)
+        if totals_only:
+            scores_rows = scores_rows.filter(total__isnull=False)
+        vital_rows = VitalSign.objects.select_related("session")
+        any_sign = Q(pk__in=[])
+        for key in wanted_signs:
+            any_sign |= VITAL_FIELDS[key]
+        vital_rows = vital_rows.filter(any_sign)
+        weight_rows = DosingSession.objects.filter(weight_kg__isnull=False)
+        if ids is not None:
+            scores_rows = scores_rows.filter(pk__in=ids["s"])
+            vital_rows = vital_rows.filter(pk__in=ids["v"])
+            weight_rows = weight_rows.filter(pk__in=ids["w"])
+        wanted_ids_all = None if ids is None else ids.get("full", set())
+
+        def keep(
+            items: list[tuple[int, Observation]],
+        ) -> list[tuple[int, dict[str, Any]]]:
+            return [
+                (n, _dump(o)) for n, o in items
+                if wanted_ids_all is None or str(o.id) in wanted_ids_all
+            ]  # fmt: skip
+
+        sources = []
+        if survey and instruments:
+            sources.append(
+                Source(
+                    lambda q: scores_rows, "patient_id", "authored_at",
+                    lambda r: keep(_score_entries(r, totals_only)),
+                )
+            )  # fmt: skip
+        if vitals and wanted_signs:
+            sources.append(
+                Source(
+                    lambda q: vital_rows, "session__patient_id", "taken_at",
+                    lambda v: keep(_vital_entries(v, wanted_signs)), int,
+                )
+            )  # fmt: skip
+        if vitals and weight:
+            sources.append(
+                Source(
+                    lambda q: weight_rows, "patient_id", "opened_at",
+                    lambda s: keep([(0, mapping.weight_observation(s))]),
+                )
+            )  # fmt: skip
+        return sources
+
     def read(self, grant: Grant, ident: str) -> Page:
-        kind, _, rest = ident.partition("-")
-        key = rest.split("-")[0]
-        entries: list[_Entry] = []
-        pk = _uuid(key)
-        if kind == "s" and pk is not None:
-            rows = QuestionnaireResponse.objects.filter(pk=pk)
-            entries = self._scores(rows, grant)
-        elif kind == "w" and pk is not None:
-            entries = self._weights(DosingSession.objects.filter(pk=pk), grant)
-        elif kind == "v" and key.isdigit() and len(key) < 18:
-            signs = VitalSign.objects.filter(pk=int(key)).select_related("session")
-            entries = self._vitals(signs, grant, None)
-        match = [e for e in entries if e.ident == ident]
-        if not match:
+        query = Query({"_id": [ident]}, 1, None, True, UTC_ZONE)
+        sources = self._plan(query, grant)
+        page = _merged_page(self, grant, query, sources, [])
+        if not page.resources:
             raise not_found("Observation", ident)
-        entry = match[0]
-        return Page([_dump(entry.observation)], None, {entry.patient})
+        return Page(page.resources[:1], None, page.patients)
 
     def search(self, grant: Grant, query: Query) -> Page:
-        categories = {
-            t.code
-            for t in query.tokens("category")
-            if t.matches(mapping.CATEGORY, t.code)
-        }
-        codes = query.tokens("code")
-        dates = query.dates("date")
-        ids = set(query.values.get("_id", []))
-        sources: list[Callable[[], list[_Entry]]] = []
-        survey = not categories or "survey" in categories
-        vitals = not categories or "vital-signs" in categories
-        limit = query.count + 1
-
-        def page(rows: QuerySet[Any], field_name: str) -> QuerySet[Any]:
-            rows = rows.filter(
-                self.patient_filter(
-                    grant,
-                    query,
-                    "patient_id" if field_name != "taken_at" else "session__patient_id",
-                )
-            )
-            rows = rows.filter(_date_filter(field_name, dates))
-            if query.cursor is not None:
-                moment = _cursor_value(query.cursor.moment)
-                rows = rows.filter(
-                    **{f"{field_name}__{'lte' if query.descending else 'gte'}": moment}
-                )
-            sign = "-" if query.descending else ""
-            return rows.order_by(f"{sign}{field_name}", f"{sign}pk")[:limit]
-
-        if survey:
-            instruments = [
-                c for c, d in INSTRUMENTS.items()
-                if not codes or any(t.matches(mapping.LOINC, d.total_loinc or None) for t in codes)
-            ]  # fmt: skip
-            rows = QuestionnaireResponse.objects.exclude(
-                status=QuestionnaireResponse.Status.ENTERED_IN_ERROR
-            ).filter(instrument__in=instruments)
-            sources.append(
-                lambda: self._scores(
-                    page(rows, "authored_at"), grant, only_totals=bool(codes)
-                )
-            )
-        if vitals:
-            wanted = {
-                key for key, code in _VITAL_CODES.items()
-                if not codes or any(t.matches(mapping.LOINC, code) for t in codes)
-            }  # fmt: skip
-            if wanted - {"weight"}:
-                signs = VitalSign.objects.select_related("session")
-                sources.append(
-                    lambda: self._vitals(page(signs, "taken_at"), grant, wanted)
-                )
-            if "weight" in wanted:
-                weighed = DosingSession.objects.filter(weight_kg__isnull=False)
-                sources.append(lambda: self._weights(page(weighed, "opened_at"), grant))
-        entries = [e for source in sources for e in source()]
-        if ids:
-            entries = [e for e in entries if e.ident in ids]
-        if query.cursor is not None:
-            after = (_cursor_value(query.cursor.moment), query.cursor.ident)
-            entries = [
-                e for e in entries
-                if ((e.moment, e.ident) < after if query.descending else (e.moment, e.ident) > after)
-            ]  # fmt: skip
-        entries.sort(key=lambda e: (e.moment, e.ident), reverse=query.descending)
-        shown = entries[: query.count]
-        more = len(entries) > query.count
-        return Page(
-            [_dump(e.observation) for e in shown],
-            Cursor(shown[-1].moment.isoformat(), shown[-1].ident)
-            if more and shown
-            else None,
-            {e.patient for e in shown},
-        )
-
-    def _scores(
-        self,
-        rows: Iterable[QuestionnaireResponse],
-        grant: Grant,
-        only_totals: bool = False,
-    ) -> list[_Entry]:
-        entries = []
-        for response in rows:
-            if grant.patient_id is not None and response.patient_id != grant.patient_id:
-                continue
-            observations = mapping.score_observations(response)
-            if only_totals:
-                observations = observations[:1] if response.total is not None else []
-            entries += [
-                _Entry(response.authored_at, str(o.id), str(response.patient_id), o)
-                for o in observations
-            ]
-        return entries
-
-    def _vitals(
-        self, rows: Iterable[VitalSign], grant: Grant, wanted: set[str] | None
-    ) -> list[_Entry]:
-        entries = []
-        for vital in rows:
-            patient_id = vital.session.patient_id
-            if grant.patient_id is not None and patient_id != grant.patient_id:
-                continue
-            for o in mapping.vital_observations(vital, patient_id):
-                key = str(o.id).rsplit("-", 1)[1]
-                if wanted is None or key in wanted:
-                    entries.append(
-                        _Entry(vital.taken_at, str(o.id), str(patient_id), o)
-                    )
-        return entries
-
-    def _weights(self, rows: Iterable[DosingSession], grant: Grant) -> list[_Entry]:
-        entries = []
-        for session in rows:
-            if session.weight_kg is None:
-                continue
-            if grant.patient_id is not None and session.patient_id != grant.patient_id:
-                continue
-            o = mapping.weight_observation(session)
-            entries.append(
-                _Entry(session.opened_at, str(o.id), str(session.patient_id), o)
-            )
-        return entries
+        sources = self._plan(query, grant)
+        if not sources:
+            return Page([], None)
+        return _merged_page(self, grant, query, sources, query.dates("date"))
 
 
-_VITAL_CODES = {
-    "bp": mapping.BP[1], **{k: v.loinc for k, v in mapping.VITALS.items()},
-    "weight": mapping.WEIGHT[0],
-}  # fmt: skip
+def _observation_ids(raw_ids: Iterable[str]) -> dict[str, set[Any]]:
+    """`s-<hex>-<n>`, `v-<int>-<sign>`, `w-<hex>` -> the rows to read."""
+    rows: dict[str, set[Any]] = {"s": set(), "v": set(), "w": set(), "full": set()}
+    for ident in raw_ids:
+        kind, _, rest = ident.partition("-")
+        key = rest.split("-")[0]
+        if kind in {"s", "w"} and (pk := _uuid(key)) is not None:
+            rows[kind].add(pk)
+        elif kind == "v" and key.isascii() and key.isdigit() and len(key) < 18:
+            rows["v"].add(int(key))
+        rows["full"].add(ident)
+    return rows
 
 
-def _dump(resource: Observation) -> dict[str, Any]:
-    return resource.model_dump(mode="json", exclude_none=True)
+def _score_entries(
+    response: QuestionnaireResponse, totals_only: bool
+) -> list[tuple[int, Observation]]:
+    observations = mapping.score_observations(response)
+    if totals_only:
+        observations = observations[:1] if response.total is not None else []
+    return list(enumerate(observations))
 
 
-HANDLERS: dict[str, Handler] = {
-    handler.resource_type: handler
-    for handler in (
-        PatientHandler(), PractitionerHandler(), QuestionnaireHandler(),
-        QuestionnaireResponseHandler(), ObservationHandler(),
-    )
-}  # fmt: skip
+def _vital_entries(vital: VitalSign, wanted: set[str]) -> list[tuple[int, Observation]]:
+    items = []
+    for observation in mapping.vital_observations(vital, vital.session.patient_id):
+        sign = str(observation.id).rsplit("-", 1)[1]
+        if sign in wanted:
+            items.append((VITAL_ORDER.index(sign), observation))
+    return items
 
 
-@dataclass(frozen=True)
-class Source:
-    """One table behind a resource type: its rows, the field for `patient` and
-    for the date the search sorts and filters on, and how a row becomes JSON."""
-
-    rows: Callable[[], QuerySet[Any]]
-    patient_field: str
-    date_field: str
-    build: Callable[[Any], dict[str, Any]]
+# Resource types built from whole rows.
 
 
 class RowHandler(Handler):
-    """A resource type built from one or more tables, merged in date order with
-    keyset paging on (date, id). Ids are the rows' UUIDs, unique across tables."""
+    """A resource type built from one or more tables, one resource per row,
+    merged in date order. Ids are the rows' UUIDs, unique across tables."""
 
     sources: tuple[Source, ...] = ()
     date_param = "date"
     filters: dict[str, Callable[[str], Q]] = {}
 
+    def _narrowed(self, query: Query) -> list[Source]:
+        def narrow(source: Source) -> Callable[[Query], QuerySet[Any]]:
+            def rows(q: Query) -> QuerySet[Any]:
+                found = source.rows(q)
+                for raw in q.values.get("_id", []):
+                    found = found.filter(
+                        pk__in=[_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]
+                    )
+                for name, make in self.filters.items():
+                    for raw in q.values.get(name, []):
+                        either = Q(pk__in=[])
+                        for part in split_values(raw):
+                            either |= make(part)
+                        found = found.filter(either)
+                return found
+
+            return rows
+
+        return [
+            Source(narrow(s), s.patient_field, s.date_field, s.expand, s.pk_from_text)
+            for s in self.sources
+        ]
+
     def read(self, grant: Grant, ident: str) -> Page:
-        pk = _uuid(ident)
-        for source in self.sources:
-            rows = source.rows().filter(pk=pk) if pk else source.rows().none()
-            if grant.patient_id is not None:
-                rows = rows.filter(**{source.patient_field: grant.patient_id})
-            row = rows.first()
-            if row is not None:
-                return Page(
-                    [source.build(row)], None, {str(getattr(row, source.patient_field))}
-                )
-        raise not_found(self.resource_type, ident)
+        query = Query({"_id": [ident]}, 1, None, True, UTC_ZONE)
+        page = _merged_page(self, grant, query, self._narrowed(query), [])
+        if not page.resources:
+            raise not_found(self.resource_type, ident)
+        return Page(page.resources[:1], None, page.patients)
 
     def search(self, grant: Grant, query: Query) -> Page:
-        dates = query.dates(self.date_param)
-        ids = [_uuid(raw) or uuid.UUID(int=0) for raw in query.values.get("_id", [])]
-        entries: list[tuple[Any, str, str, Source, Any]] = []
-        more = False
-        for source in self.sources:
-            rows = source.rows().filter(
-                self.patient_filter(grant, query, source.patient_field)
-            )
-            rows = rows.filter(_date_filter(source.date_field, dates))
-            for name, make in self.filters.items():
-                for raw in query.values.get(name, []):
-                    rows = rows.filter(make(raw))
-            if ids:
-                rows = rows.filter(pk__in=ids)
-            found, source_more = _keyset(rows, source.date_field, query)
-            more = more or source_more
-            entries += [
-                (
-                    getattr(row, source.date_field),
-                    str(row.pk),
-                    str(getattr(row, source.patient_field)),
-                    source,
-                    row,
-                )
-                for row in found
-            ]
-        entries.sort(key=lambda e: (_sortable(e[0]), e[1]), reverse=query.descending)
-        shown = entries[: query.count]
-        more = more or len(entries) > query.count
-        last = shown[-1] if shown else None
-        return Page(
-            [source.build(row) for _, _, _, source, row in shown],
-            _cursor_for(last[0], last[1]) if more and last else None,
-            {patient for _, _, patient, _, _ in shown},
+        return _merged_page(
+            self, grant, query, self._narrowed(query), query.dates(self.date_param)
         )
 
 
-def _sortable(value: Any) -> Any:
-    """Dates (integration sessions) and datetimes sort together."""
-    from datetime import date as day
-    from datetime import time as clock
-
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, day):
-        return datetime.combine(value, clock(0), tzinfo=ZoneInfo("UTC"))
-    return value
+def _whole(
+    build: Callable[[Any], dict[str, Any]],
+) -> Callable[[Any], list[tuple[int, dict[str, Any]]]]:
+    return lambda row: [(0, build(row))]
 
 
 class EncounterHandler(RowHandler):
-    """Dosing sessions (by opening time) and integration sessions (by when their
-    note was written; their day is in period.start)."""
+    """Dosing sessions (from their opening) and integration sessions (from when
+    their note was written; their day is period.start). Both are instants, so
+    the two tables page together exactly."""
 
     resource_type = "Encounter"
     search_params = {
@@ -638,12 +697,12 @@ class EncounterHandler(RowHandler):
     sort_params = ("date",)
     sources = (
         Source(
-            lambda: DosingSession.objects.all(), "patient_id", "opened_at",
-            mapping.dosing_encounter,
+            lambda q: DosingSession.objects.all(), "patient_id", "opened_at",
+            _whole(mapping.dosing_encounter),
         ),
         Source(
-            lambda: IntegrationSession.objects.all(), "patient_id", "created_at",
-            mapping.integration_encounter,
+            lambda q: IntegrationSession.objects.all(), "patient_id", "created_at",
+            _whole(mapping.integration_encounter),
         ),
     )  # fmt: skip
 
@@ -658,9 +717,9 @@ class MedicationAdministrationHandler(RowHandler):
     date_param = "effective-time"
     sources = (
         Source(
-            lambda: DosingSession.objects.filter(dose_started_at__isnull=False)
+            lambda q: DosingSession.objects.filter(dose_started_at__isnull=False)
             .select_related("course__protocol"),
-            "patient_id", "dose_started_at", mapping.medication_administration,
+            "patient_id", "dose_started_at", _whole(mapping.medication_administration),
         ),
     )  # fmt: skip
 
@@ -682,8 +741,8 @@ class FlagHandler(RowHandler):
     }
     sources = (
         Source(
-            lambda: SafetyAlert.objects.filter(patient__isnull=False), "patient_id",
-            "raised_at", mapping.flag,
+            lambda q: SafetyAlert.objects.filter(patient__isnull=False), "patient_id",
+            "raised_at", _whole(mapping.flag),
         ),
     )  # fmt: skip
 
@@ -701,8 +760,8 @@ class AppointmentHandler(RowHandler):
     }
     sources = (
         Source(
-            lambda: Appointment.objects.select_related("appointment_type", "resource"),
-            "patient_id", "starts_at", mapping.appointment,
+            lambda q: Appointment.objects.select_related("appointment_type", "resource"),
+            "patient_id", "starts_at", _whole(mapping.appointment),
         ),
     )  # fmt: skip
 
@@ -713,14 +772,18 @@ class ConsentHandler(RowHandler):
     sort_params = ("date",)
     sources = (
         Source(
-            lambda: ConsentSignature.objects.select_related("document"), "patient_id",
-            "signed_at", mapping.consent,
+            lambda q: ConsentSignature.objects.select_related("document"), "patient_id",
+            "signed_at", _whole(mapping.consent),
         ),
     )  # fmt: skip
 
 
-for _handler in (
-    EncounterHandler(), MedicationAdministrationHandler(), FlagHandler(),
-    AppointmentHandler(), ConsentHandler(),
-):  # fmt: skip
-    HANDLERS[_handler.resource_type] = _handler
+HANDLERS: dict[str, Handler] = {
+    handler.resource_type: handler
+    for handler in (
+        PatientHandler(), PractitionerHandler(), QuestionnaireHandler(),
+        QuestionnaireResponseHandler(), ObservationHandler(), EncounterHandler(),
+        MedicationAdministrationHandler(), FlagHandler(), AppointmentHandler(),
+        ConsentHandler(),
+    )
+}  # fmt: skip

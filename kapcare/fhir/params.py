@@ -1,5 +1,6 @@
-"""FHIR search parameters (pure Python, no Django): token, date with prefixes,
-_count, _sort, and a signed cursor for keyset paging.
+"""FHIR search parameters: token, date with prefixes, _count, and a signed
+cursor for keyset paging (plain Python; the cursor is signed with Django's
+signing, salted, so it cannot be forged or replayed on another resource type).
 
 Search rules follow the FHIR R4 specification, "Search"
 (http://hl7.org/fhir/R4/search.html): a token is `[system]|[code]`, `code` or
@@ -7,10 +8,6 @@ Search rules follow the FHIR R4 specification, "Search"
 and is a range at the precision given (2026, 2026-11, 2026-11-27, or a time).
 """
 
-import base64
-import hashlib
-import hmac
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -26,24 +23,51 @@ class ParameterError(ValueError):
     """A search parameter that cannot be understood (HTTP 400)."""
 
 
+ANY_SYSTEM = None
+NO_SYSTEM = ""
+
+
 @dataclass(frozen=True)
 class Token:
+    """`code` (any system), `system|code`, `|code` (no system) or `system|`
+    (any code in that system)."""
+
     system: str | None
     code: str | None
 
     @classmethod
     def parse(cls, name: str, raw: str) -> "Token":
-        if not raw or len(raw) > 200:
+        if not raw or len(raw) > 200 or raw == "|":
             raise ParameterError(f"{name}: give a code, system|code or system|.")
         if "|" in raw:
             system, code = raw.split("|", 1)
-            return cls(system or None, code or None)
-        return cls(None, raw)
+            return cls(system or NO_SYSTEM, code or None)
+        return cls(ANY_SYSTEM, raw)
 
     def matches(self, system: str | None, code: str | None) -> bool:
-        if self.system is not None and self.system != system:
+        if self.system == NO_SYSTEM and system:
+            return False
+        if self.system not in (ANY_SYSTEM, NO_SYSTEM) and self.system != system:
             return False
         return self.code is None or self.code == code
+
+
+def split_values(raw: str) -> list[str]:
+    """A parameter's value split on unescaped commas (FHIR's "or")."""
+    parts, current, escaped = [], [], False
+    for ch in raw:
+        if escaped:
+            current.append(ch)
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == ",":
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
 
 
 @dataclass(frozen=True)
@@ -68,17 +92,23 @@ class DateRange:
                 f"{name}: “{raw[:40]}” is not a FHIR date (e.g. ge2026-01-01)."
             )
         prefix, year, month, day, hour, minute, second, offset = match.groups()
+        fraction = re.search(r"\.(\d+)", raw)
         prefix = prefix or "eq"
         if prefix in {"ne", "sa", "eb"}:
             raise ParameterError(f"{name}: the prefix {prefix} is not supported.")
         try:
             if hour is not None:
                 tz: tzinfo = zone if offset is None else _offset(offset)
+                micro = int((fraction.group(1) + "000000")[:6]) if fraction else 0
                 start = datetime(
                     int(year), int(month), int(day), int(hour), int(minute),
-                    int(second or 0), tzinfo=tz,
+                    int(second or 0), micro, tzinfo=tz,
                 )  # fmt: skip
-                end = start + timedelta(seconds=1)
+                if fraction:
+                    step = timedelta(seconds=10 ** -min(len(fraction.group(1)), 6))
+                else:
+                    step = timedelta(seconds=1 if second is not None else 60)
+                end = start + step
             elif day is not None:
                 first = date(int(year), int(month), int(day))
                 start, end = _days(first, first + timedelta(days=1), zone)
@@ -92,22 +122,9 @@ class DateRange:
                 start, end = _days(
                     date(int(year), 1, 1), date(int(year) + 1, 1, 1), zone
                 )
+            return cls(prefix, start.astimezone(UTC), end.astimezone(UTC))
         except (ValueError, OverflowError) as exc:
             raise ParameterError(f"{name}: “{raw[:40]}” is not a real date.") from exc
-        return cls(prefix, start.astimezone(UTC), end.astimezone(UTC))
-
-    def admits(self, moment: datetime) -> bool:
-        match self.prefix:
-            case "eq":
-                return self.start <= moment < self.end
-            case "gt":
-                return moment >= self.end
-            case "ge":
-                return moment >= self.start
-            case "lt":
-                return moment < self.start
-            case _:  # le
-                return moment < self.end
 
 
 def _offset(text: str) -> tzinfo:
@@ -128,36 +145,45 @@ def _days(first: date, after: date, zone: ZoneInfo) -> tuple[datetime, datetime]
 def parse_count(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_COUNT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_COUNT:
         raise ParameterError(f"_count: give a whole number from 1 to {MAX_COUNT}.")
     return int(raw)
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where the next page starts: the sort key and id of the last entry sent,
-    so inserts between pages neither repeat nor skip anything."""
+    """Where the next page starts: the resource type, the sort key of the last
+    entry sent and its position among rows with that key, so inserts between
+    pages neither repeat nor skip anything. Signed; bound to its resource type."""
 
+    resource_type: str
     moment: str
     ident: str
 
-    def encode(self, secret: bytes) -> str:
-        payload = base64.urlsafe_b64encode(
-            json.dumps([self.moment, self.ident]).encode()
-        ).decode()
-        signature = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
-        return f"{payload}.{signature}"
+    def encode(self) -> str:
+        from django.core import signing
+
+        return signing.dumps(
+            [self.resource_type, self.moment, self.ident],
+            salt=CURSOR_SALT,
+            compress=True,
+        )
 
     @classmethod
-    def decode(cls, raw: str, secret: bytes) -> "Cursor":
-        payload, _, signature = raw.partition(".")
-        expected = hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
-        if not hmac.compare_digest(signature, expected):
+    def decode(cls, raw: str, resource_type: str) -> "Cursor":
+        from django.core import signing
+
+        try:
+            kind, moment, ident = signing.loads(raw, salt=CURSOR_SALT)
+        except (signing.BadSignature, ValueError, TypeError) as exc:
             raise ParameterError(
                 "_cursor: this paging link is not valid; search again."
+            ) from exc
+        if kind != resource_type:
+            raise ParameterError(
+                f"_cursor: this paging link belongs to a {kind} search."
             )
-        try:
-            moment, ident = json.loads(base64.urlsafe_b64decode(payload.encode()))
-        except (ValueError, TypeError) as exc:
-            raise ParameterError("_cursor: this paging link is damaged.") from exc
-        return cls(str(moment), str(ident))
+        return cls(str(kind), str(moment), str(ident))
+
+
+CURSOR_SALT = "kapcare.fhir.cursor"

@@ -15,4 +15,5 @@ urlpatterns = [
     path("fhir/Patient/<str:ident>/$everything", views.everything, name="everything"),
     path("fhir/<str:resource_type>", views.search, name="search"),
     path("fhir/<str:resource_type>/<str:ident>", views.read, name="read"),
+    path("fhir/<path:rest>", views.unknown, name="unknown"),
 ]

@@ -52,10 +52,6 @@ def _base() -> str:
     return f"{settings.SITE_URL}/fhir"
 
 
-def _secret() -> bytes:
-    return settings.SECRET_KEY.encode()
-
-
 def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """No session, CSRF or two-step check (a bearer token instead); any error
     becomes an OperationOutcome."""
@@ -225,6 +221,11 @@ def search(request: HttpRequest, resource_type: str) -> HttpResponse:
 
 def _query(request: HttpRequest, handler: Handler) -> tuple[Query, list[str]]:
     lenient = "handling=lenient" in request.headers.get("Prefer", "").replace(" ", "")
+    for name, raw_values in request.GET.lists():
+        if "\x00" in name or any("\x00" in v for v in raw_values):
+            raise FhirError(
+                400, "invalid", "Search parameters may not hold a NUL character."
+            )
     values: dict[str, list[str]] = {}
     unknown: list[str] = []
     for name in request.GET:
@@ -255,7 +256,7 @@ def _query(request: HttpRequest, handler: Handler) -> tuple[Query, list[str]]:
                 f"_sort: {sort[:40]} is not supported ({allowed}).",
             )
     cursor_text = request.GET.get("_cursor")
-    cursor = Cursor.decode(cursor_text, _secret()) if cursor_text else None
+    cursor = Cursor.decode(cursor_text, handler.resource_type) if cursor_text else None
     zone = ZoneInfo(clinic_for(request).time_zone)
     query = Query(
         values, parse_count(request.GET.get("_count")), cursor, descending, zone
@@ -277,7 +278,8 @@ def _bundle(
     self_link = f"{_base()}/{resource_type}" + (f"?{urlencode(flat)}" if flat else "")
     links = [{"relation": "self", "url": self_link}]
     if page.next_cursor is not None:
-        following = [*flat, ("_cursor", page.next_cursor.encode(_secret()))]
+        cursor = replace(page.next_cursor, resource_type=resource_type)
+        following = [*flat, ("_cursor", cursor.encode())]
         links.append(
             {
                 "relation": "next",
@@ -359,3 +361,12 @@ def everything(request: HttpRequest, ident: str) -> HttpResponse:
         ],
     }
     return fhir_json(bundle)
+
+
+@api_view
+def unknown(request: HttpRequest, rest: str) -> HttpResponse:
+    raise FhirError(
+        404,
+        "not-supported",
+        f"/fhir/{rest[:60]} is not an address this server answers.",
+    )

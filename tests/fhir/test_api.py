@@ -33,6 +33,7 @@ from kapcare.fhir.auth import register_client, revoke_client
 from kapcare.fhir.mapping import ONTARIO_HCN, mrn_system
 from kapcare.fhir.models import ApiClient
 from kapcare.intake.models import ConsentDocument, ConsentSignature
+from kapcare.measures.models import QuestionnaireResponse
 from kapcare.measures.services import submit_questionnaire_response
 from kapcare.patients.models import Patient
 from kapcare.scheduling.models import Appointment, AppointmentType
@@ -522,3 +523,137 @@ def test_everything_about_one_patient(
     _, own = token_for(clinic_admin, patient=patient_a)
     assert api(own).get(f"/fhir/Patient/{patient_b.pk}/$everything").status_code == 404
     assert api(own).get(f"/fhir/Patient/{patient_a.pk}/$everything").status_code == 200
+
+
+def _all_ids(client: Client, url: str) -> list[str]:
+    return [r["id"] for b in follow(client, url) for r in entries(b)]
+
+
+@pytest.mark.parametrize("sort", ["date", "-date"])
+def test_paging_through_rows_that_share_a_timestamp(
+    clinic_admin: User, physician: User, nurse: User, patient_a: Patient,
+    patient_b: Patient, sort: str,
+) -> None:  # fmt: skip
+    same = timezone.now().replace(microsecond=0) - timedelta(days=3)
+    for patient in (patient_a, patient_b):
+        session = session_for(patient, physician)
+        DosingSession.objects.filter(pk=session.pk).update(opened_at=same)
+        VitalSign.objects.bulk_create(
+            VitalSign(session=session, taken_at=same, systolic=120, diastolic=80,
+                      heart_rate=60 + n, spo2=97, recorded_by=nurse)
+            for n in range(12)
+        )  # fmt: skip
+    add_phq9(patient_a, 1, same)
+    _, token = token_for(clinic_admin)
+    seen = _all_ids(api(token), f"/fhir/Observation?_sort={sort}&_count=3")
+    expected = 2 * (12 * 3 + 1) + 1  # BP, HR, SpO2 per vital; a weight each; a total
+    assert len(seen) == len(set(seen)) == expected
+
+
+def test_filters_never_starve_a_page(
+    clinic_admin: User, physician: User, nurse: User, patient_a: Patient
+) -> None:
+    session = session_for(patient_a, physician)
+    start = timezone.now() - timedelta(days=2)
+    VitalSign.objects.create(
+        session=session, taken_at=start - timedelta(hours=5),
+        temperature_c=Decimal("36.8"), recorded_by=nurse,
+    )  # fmt: skip
+    VitalSign.objects.bulk_create(
+        VitalSign(session=session, taken_at=start + timedelta(minutes=n),
+                  systolic=118, diastolic=76, recorded_by=nurse)
+        for n in range(10)
+    )  # fmt: skip
+    _, token = token_for(clinic_admin)
+    client = api(token)
+    temperatures = _all_ids(
+        client, "/fhir/Observation?code=http://loinc.org|8310-5&_count=5"
+    )
+    assert len(temperatures) == 1 and temperatures[0].endswith("-temp")
+    oldest = VitalSign.objects.order_by("taken_at").first()
+    assert oldest is not None
+    assert _all_ids(client, f"/fhir/Observation?_id=v-{oldest.pk}-temp&_count=1") == [
+        f"v-{oldest.pk}-temp"
+    ]
+    either = _all_ids(client, "/fhir/Observation?code=8310-5,29463-7")
+    assert len(either) == 2  # the temperature or the weight
+    both = _all_ids(client, "/fhir/Observation?code=8310-5&code=29463-7")
+    assert both == []  # repeated parameters must all hold
+    assert _all_ids(client, "/fhir/Observation?code=|8310-5") == []  # "no system"
+    assert (
+        _all_ids(client, "/fhir/Observation?category=http://example.org|survey") == []
+    )
+
+
+def test_a_score_entered_in_error_is_gone(
+    clinic_admin: User, records: dict[str, Any], patient_a: Patient
+) -> None:
+    response = QuestionnaireResponse.objects.filter(patient=patient_a).first()
+    assert response is not None
+    QuestionnaireResponse.objects.filter(pk=response.pk).update(
+        status="entered-in-error"
+    )
+    _, token = token_for(clinic_admin)
+    assert api(token).get(f"/fhir/Observation/s-{response.pk.hex}-0").status_code == 404
+
+
+def test_dates_are_ranges_at_the_precision_given(
+    clinic_admin: User, physician: User, patient_a: Patient
+) -> None:
+    session = session_for(patient_a, physician)
+    when = timezone.localtime().replace(second=41, microsecond=500000) - timedelta(
+        days=1
+    )
+    DosingSession.objects.filter(pk=session.pk).update(opened_at=when)
+    _, token = token_for(clinic_admin)
+    client = api(token)
+    minute = when.strftime("%Y-%m-%dT%H:%M")
+    assert _all_ids(client, f"/fhir/Observation?date={minute}") == [
+        f"w-{session.pk.hex}"
+    ]
+    second = when.strftime("%Y-%m-%dT%H:%M:%S")
+    assert _all_ids(client, f"/fhir/Observation?date=gt{second}.4") == [
+        f"w-{session.pk.hex}"
+    ]
+    assert _all_ids(client, f"/fhir/Observation?date=gt{second}.6") == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/fhir/Observation?_cursor=abc.%C3%A9",
+        "/fhir/Observation?_count=%C2%B2",
+        "/fhir/Observation?_count=" + "9" * 5000,
+        "/fhir/Observation?date=0001-01-01T00:00:00%2B05:00",
+        "/fhir/Observation?date=9999-12-31T23:00:00",
+        "/fhir/Patient?name=a%00b",
+        "/fhir/Practitioner?name=%00",
+        "/fhir/Patient?identifier=%7C",
+    ],
+)
+def test_malformed_input_is_a_400(clinic_admin: User, path: str) -> None:
+    _, token = token_for(clinic_admin)
+    response = api(token).get(path)
+    assert response.status_code == 400, response.content
+    OperationOutcome.model_validate(response.json())
+
+
+def test_cursors_and_odd_addresses(clinic_admin: User, records: dict[str, Any]) -> None:
+    _, token = token_for(clinic_admin)
+    client = api(token)
+    first = client.get("/fhir/Patient?_count=1").json()
+    following = next(
+        link["url"] for link in first["link"] if link["relation"] == "next"
+    )
+    replayed = client.get("/fhir/Observation?" + following.split("?", 1)[1])
+    assert replayed.status_code == 400
+    assert "belongs to a Patient search" in replayed.json()["issue"][0]["diagnostics"]
+    for odd in (
+        "/fhir/Patient/",
+        "/fhir/metadata/",
+        "/fhir/a/b/c",
+        "/fhir/Observation/v-%C2%B2-hr",
+    ):
+        response = client.get(odd)
+        assert response.status_code == 404, odd
+        OperationOutcome.model_validate(response.json())
