@@ -4,9 +4,13 @@ Every answer is `application/fhir+json`; every error is an OperationOutcome with
 its HTTP status. Every read or search is written to the audit log, one event
 per patient shown, under the client's name."""
 
+import hashlib
+import json
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -17,6 +21,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.questionnaireresponse import (
+    QuestionnaireResponse as FhirQuestionnaireResponse,
+)
+from pydantic import ValidationError as PydanticValidationError
 
 from kapcare.accounts.access import otp_exempt
 from kapcare.audit.services import (
@@ -26,6 +34,7 @@ from kapcare.audit.services import (
     PendingEvent,
     record_events,
 )
+from kapcare.fhir import mapping
 from kapcare.fhir.api import HANDLERS, Handler, Page, Query
 from kapcare.fhir.auth import Grant, authenticate
 from kapcare.fhir.errors import FhirError, error_response, fhir_json, outcome
@@ -36,6 +45,12 @@ from kapcare.fhir.params import (
     ParameterError,
     parse_count,
 )
+from kapcare.measures import fhir_shape
+from kapcare.measures.instruments import INSTRUMENTS
+from kapcare.measures.models import QuestionnaireResponse
+from kapcare.measures.scoring import ScoringError
+from kapcare.measures.services import submit_questionnaire_response
+from kapcare.patients.models import Patient
 from kapcare.website.context_processors import clinic_for
 
 logger = logging.getLogger(__name__)
@@ -143,7 +158,8 @@ def capability_statement() -> dict[str, Any]:
     resources = [
         {
             "type": name,
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "interaction": [{"code": "read"}, {"code": "search-type"}]
+            + ([{"code": "create"}] if name == "QuestionnaireResponse" else []),
             "searchParam": [
                 {"name": param, "type": kind} for param, kind in handler.search_params.items()
             ] + [{"name": "_count", "type": "number"}] + (
@@ -209,6 +225,8 @@ def read(request: HttpRequest, resource_type: str, ident: str) -> HttpResponse:
 
 @api_view
 def search(request: HttpRequest, resource_type: str) -> HttpResponse:
+    if request.method == "POST" and resource_type == "QuestionnaireResponse":
+        return create_questionnaire_response(request)
     if request.method != "GET":
         raise FhirError(405, "not-supported", "Use GET to search.")
     grant = authenticate(request)
@@ -370,3 +388,142 @@ def unknown(request: HttpRequest, rest: str) -> HttpResponse:
         "not-supported",
         f"/fhir/{rest[:60]} is not an address this server answers.",
     )
+
+
+MAX_BODY = 1024 * 1024
+
+
+def create_questionnaire_response(request: HttpRequest) -> HttpResponse:
+    """POST QuestionnaireResponse: validated as FHIR, read against the instrument,
+    scored by the measures engine and stored; its safety alerts are raised in the
+    same transaction, exactly as for the portal. A repeat of the same resource
+    (same id or identifier, or the same content) stores nothing new (200)."""
+    grant = authenticate(request)
+    if not grant.may_write("QuestionnaireResponse"):
+        raise FhirError(
+            403, "forbidden", "The client may not send questionnaire responses."
+        )
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > MAX_BODY:
+        raise FhirError(413, "too-costly", "The resource is larger than 1 MB.")
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise FhirError(400, "structure", f"The body is not JSON: {exc}") from exc
+    if (
+        not isinstance(data, dict)
+        or data.get("resourceType") != "QuestionnaireResponse"
+    ):
+        raise FhirError(400, "structure", "Send a QuestionnaireResponse resource.")
+    try:
+        FhirQuestionnaireResponse.model_validate(data)
+    except PydanticValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        raise FhirError(
+            422,
+            "invalid",
+            f"Not a valid QuestionnaireResponse: {where}: {first.get('msg')}",
+        ) from exc
+    if data.get("status") != "completed":
+        raise FhirError(
+            422,
+            "business-rule",
+            "Only completed responses are accepted (status completed).",
+        )
+    patient = _subject_patient(data, grant)
+    try:
+        code = fhir_shape.instrument_for_questionnaire(
+            str(data.get("questionnaire", ""))
+        )
+        definition = INSTRUMENTS[code]
+        if grant.patient_id is not None and definition.is_clinician_rated:
+            raise fhir_shape.ResponseError(
+                f"{definition.name} is rated by a clinician, not sent by the patient."
+            )
+        answers = fhir_shape.answers_from_response(code, data.get("item") or [])
+    except fhir_shape.ResponseError as exc:
+        raise FhirError(422, "invalid", str(exc)) from exc
+    authored = _authored(data)
+    key = (
+        "fhir:"
+        + hashlib.sha256(f"{grant.client.pk}|{_identity(data)}".encode()).hexdigest()[
+            :48
+        ]
+    )
+    try:
+        response, created = submit_questionnaire_response(
+            request=None, patient=patient, instrument=code, answers=answers,
+            source=QuestionnaireResponse.Source.API, submission_key=key,
+            authored_at=authored,
+        )  # fmt: skip
+    except (ScoringError, ValueError) as exc:
+        raise FhirError(422, "invalid", str(exc)) from exc
+    page = Page(
+        [mapping.questionnaire_response_resource(response)], None, {str(patient.pk)}
+    )
+    _audit(
+        request,
+        grant,
+        page,
+        Action.CREATE if created else Action.VIEW,
+        "create QuestionnaireResponse",
+    )
+    result = fhir_json(page.resources[0], 201 if created else 200)
+    result["Location"] = f"{_base()}/QuestionnaireResponse/{response.pk}"
+    return result
+
+
+def _subject_patient(data: dict[str, Any], grant: Grant) -> "Patient":
+    reference = str((data.get("subject") or {}).get("reference", ""))
+    pk = (
+        _uuid_or_none(reference.removeprefix("Patient/"))
+        if reference.startswith("Patient/")
+        else None
+    )
+    if pk is None:
+        raise FhirError(
+            422, "required", "subject must reference the Patient (Patient/<id>)."
+        )
+    if grant.patient_id is not None and pk != grant.patient_id:
+        raise FhirError(
+            403, "forbidden", "The client may only send responses for its own patient."
+        )
+    patient = Patient.objects.filter(pk=pk).first()
+    if patient is None:
+        raise FhirError(422, "not-found", f"{reference[:60]} is not known here.")
+    return patient
+
+
+def _uuid_or_none(text: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
+def _authored(data: dict[str, Any]) -> datetime:
+    raw = data.get("authored")
+    if not raw:
+        return timezone.now()
+    try:
+        moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise FhirError(
+            422, "invalid", "authored must be a date and time with its offset."
+        ) from exc
+    if moment.tzinfo is None:
+        raise FhirError(422, "invalid", "authored must carry a time zone offset.")
+    if moment > timezone.now() + timedelta(minutes=5):
+        raise FhirError(422, "business-rule", "authored is in the future.")
+    return moment
+
+
+def _identity(data: dict[str, Any]) -> str:
+    """What makes a repeat the same response: its identifier or id, else its content."""
+    identifier = data.get("identifier") or {}
+    if isinstance(identifier, dict) and identifier.get("value"):
+        return f"identifier|{identifier.get('system', '')}|{identifier['value']}"
+    if data.get("id"):
+        return f"id|{data['id']}"
+    return "content|" + json.dumps(data, sort_keys=True)

@@ -45,7 +45,7 @@ from fhir.resources.R4B.questionnaireresponse import (
 )
 from fhir.resources.R4B.reference import Reference
 
-from kapcare.measures.instruments import Instrument, Item, Option
+from kapcare.measures.instruments import INSTRUMENTS, Instrument, Item, Option
 from kapcare.measures.scoring import Answers, Score, get_instrument
 from kapcare.measures.scoring import score as score_answers
 
@@ -345,3 +345,89 @@ def _score_quantity(value: int | float) -> Quantity:
     return Quantity(
         value=Decimal(str(value)), unit=SCORE_UNIT, system=UCUM, code=SCORE_UNIT
     )
+
+
+class ResponseError(ValueError):
+    """A QuestionnaireResponse that cannot be read as answers to the instrument
+    (the message names the item)."""
+
+
+def instrument_for_questionnaire(reference: str) -> str:
+    """`<url>|<version>`, `<url>` or `Questionnaire/<id>` -> the instrument code."""
+    wanted = reference.split("|")[0]
+    for code in INSTRUMENTS:
+        if wanted in (
+            questionnaire_url(code),
+            f"Questionnaire/{code.replace('_', '-')}",
+        ):
+            return code
+    raise ResponseError(
+        f"questionnaire {reference[:80]!r} is not one this clinic scores."
+    )
+
+
+def answers_from_response(
+    code: str, items: Sequence[Mapping[str, object]]
+) -> list[int | None]:
+    """A response's items (FHIR JSON) -> answers in item order, None where not
+    answered. A choice is read from its valueCoding: the option's LOINC answer
+    code, or, where the option has none, its value as a code with no system (as
+    `questionnaire()` publishes them); an integer item from valueInteger. The
+    read-only total is ignored: the score is always computed here."""
+    instrument = get_instrument(code)
+    by_link = {item.link_id: (n, item) for n, item in enumerate(instrument.items)}
+    total_link = f"/{instrument.total_loinc}" if instrument.total_loinc else None
+    answers: list[int | None] = [None] * len(instrument.items)
+    for given in _flatten(items):
+        link = str(given.get("linkId", ""))
+        if link == total_link:
+            continue
+        if link not in by_link:
+            raise ResponseError(
+                f"item {link[:40]!r} is not an item of {instrument.name}."
+            )
+        n, item = by_link[link]
+        values = given.get("answer") or []
+        if not isinstance(values, list) or len(values) > 1:
+            raise ResponseError(f"item {link}: give one answer.")
+        if not values:
+            continue
+        answers[n] = _value(instrument, item, values[0])
+    return answers
+
+
+def _flatten(items: Sequence[Mapping[str, object]]) -> list[Mapping[str, object]]:
+    flat: list[Mapping[str, object]] = []
+    for item in items:
+        flat.append(item)
+        nested = item.get("item")
+        if isinstance(nested, list):
+            flat.extend(_flatten(nested))
+    return [i for i in flat if "answer" in i or "item" not in i]
+
+
+def _value(instrument: Instrument, item: Item, answer: object) -> int:
+    if not isinstance(answer, Mapping):
+        raise ResponseError(f"item {item.link_id}: the answer is not an object.")
+    if item.options:
+        coding = answer.get("valueCoding")
+        if not isinstance(coding, Mapping):
+            raise ResponseError(f"item {item.link_id}: answer with a valueCoding.")
+        system, code = coding.get("system"), str(coding.get("code", ""))
+        for option in item.options:
+            loinc_codes = {option.loinc, *option.also_loinc} - {""}
+            if system == LOINC and code in loinc_codes:
+                return option.value
+            if not option.loinc and system in (None, "") and code == str(option.value):
+                return option.value
+        raise ResponseError(
+            f"item {item.link_id}: {code[:20]!r} is not one of its answers."
+        )
+    value = answer.get("valueInteger")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ResponseError(f"item {item.link_id}: answer with a valueInteger.")
+    if not item.min_value <= value <= item.max_value:
+        raise ResponseError(
+            f"item {item.link_id}: {value} is outside {item.min_value}-{item.max_value}."
+        )
+    return value

@@ -21,6 +21,7 @@ class QuestionnaireResponse(models.Model):
         PORTAL = "portal", "Patient, in the portal"
         CLINICIAN = "clinician", "Clinician-rated"
         PAPER = "paper", "Paper form entered by staff"
+        API = "api", "External app (FHIR API)"
 
     class Status(models.TextChoices):
         COMPLETED = "completed", "Completed"

@@ -2,6 +2,8 @@
 bearer tokens and the patient compartment (an IDOR sweep), OperationOutcome for
 every error, every resource validated by fhir.resources, audit, flat queries."""
 
+import json
+import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -26,6 +28,8 @@ from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirQR
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kapcare.accounts.models import User
 from kapcare.audit.models import AuditEvent
@@ -657,3 +661,129 @@ def test_cursors_and_odd_addresses(clinic_admin: User, records: dict[str, Any]) 
         response = client.get(odd)
         assert response.status_code == 404, odd
         OperationOutcome.model_validate(response.json())
+
+
+def _phq9_resource(patient: Patient, answers: list[int | None]) -> dict[str, Any]:
+    from kapcare.measures import fhir_shape
+
+    resource = fhir_shape.questionnaire_response(
+        "phq9", answers, patient_reference=f"Patient/{patient.pk}",
+        authored=timezone.now() - timedelta(minutes=3),
+    )  # fmt: skip
+    return dict(resource.model_dump(mode="json", exclude_none=True))
+
+
+def _writer(admin: User, patient: Patient | None = None) -> str:
+    _, token = register_client(
+        request=request_by(admin), name="Mood app", kind="patient" if patient else "system",
+        patient=patient, may_submit_responses=True, by=admin,
+    )  # fmt: skip
+    return token
+
+
+def post(token: str, body: object) -> Any:
+    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return api(token).post(
+        "/fhir/QuestionnaireResponse", data=data, content_type="application/fhir+json"
+    )
+
+
+def test_a_response_posted_by_an_app_is_scored_stored_and_raises_the_alert(
+    clinic_admin: User, patient_a: Patient
+) -> None:
+    from kapcare.safety.models import SafetyAlert
+
+    token = _writer(clinic_admin, patient_a)
+    body = _phq9_resource(patient_a, [2, 2, 1, 1, 0, 1, 1, 0, 1])
+    created = post(token, body)
+    assert created.status_code == 201, created.content
+    stored = QuestionnaireResponse.objects.get(patient=patient_a)
+    assert created["Location"].endswith(f"/fhir/QuestionnaireResponse/{stored.pk}")
+    assert (stored.source, float(stored.total or 0), stored.answers) == (
+        "api", 9.0, [2, 2, 1, 1, 0, 1, 1, 0, 1, None],  # item 10 (difficulty) unanswered
+    )  # fmt: skip
+    FhirQR.model_validate(created.json())
+    alert = SafetyAlert.objects.get(patient=patient_a)
+    assert alert.state == SafetyAlert.State.OPEN and alert.source_id == str(stored.pk)
+    again = post(token, body)
+    assert again.status_code == 200
+    assert (
+        QuestionnaireResponse.objects.count() == 1 and SafetyAlert.objects.count() == 1
+    )
+    assert AuditEvent.objects.filter(
+        patient=patient_a, object_type="fhir", action=AuditEvent.Action.CREATE
+    ).exists()
+    observations = _all_ids(api(token), f"/fhir/Observation?patient={patient_a.pk}")
+    assert observations == [f"s-{stored.pk.hex}-0"]
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "words"),
+    [
+        (lambda b: "{not json", 400, "not JSON"),
+        (lambda b: {**b, "resourceType": "Patient"}, 400, "Send a QuestionnaireResponse"),
+        (lambda b: {**b, "authored": "yesterday"}, 422, "Not a valid QuestionnaireResponse"),
+        (lambda b: {**b, "status": "done"}, 422, "Only completed"),
+        (lambda b: {**b, "status": "in-progress"}, 422, "Only completed"),
+        (lambda b: {**b, "questionnaire": "http://example.org/Q/x"}, 422, "not one this clinic scores"),
+        (lambda b: {**b, "subject": {"reference": "Group/1"}}, 422, "subject must reference"),
+        (lambda b: {**b, "subject": {"reference": f"Patient/{uuid.uuid4()}"}}, 403, "own patient"),
+        (lambda b: {**b, "authored": "2999-01-01T00:00:00Z"}, 422, "in the future"),
+        (
+            lambda b: {**b, "item": [{"linkId": "/44250-9", "answer": [{"valueCoding": {"system": "http://loinc.org", "code": "LA-bogus"}}]}]},
+            422, "/44250-9",
+        ),
+        (lambda b: {**b, "item": [{"linkId": "/nope", "answer": [{"valueInteger": 1}]}]}, 422, "not an item of PHQ-9"),
+    ],
+)  # fmt: skip
+def test_a_bad_posted_response_is_refused_and_nothing_is_stored(
+    clinic_admin: User, patient_a: Patient, change: Any, status: int, words: str
+) -> None:
+    token = _writer(clinic_admin, patient_a)
+    response = post(token, change(_phq9_resource(patient_a, [0] * 9)))
+    assert response.status_code == status, response.content
+    assert words in response.json()["issue"][0]["diagnostics"]
+    assert not QuestionnaireResponse.objects.exists()
+
+
+def test_posting_needs_the_write_scope_and_fits_in_a_megabyte(
+    clinic_admin: User, patient_a: Patient
+) -> None:
+    _, reader = token_for(clinic_admin, patient=patient_a)
+    body = _phq9_resource(patient_a, [0] * 9)
+    assert post(reader, body).status_code == 403
+    writer = _writer(clinic_admin)
+    huge = {
+        **body,
+        "text": {"status": "generated", "div": "<div>" + "x" * 1_100_000 + "</div>"},
+    }
+    assert post(writer, huge).status_code == 413
+    assert post(writer, body).status_code == 201  # a system client, any patient
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["linkId", "answer", "valueCoding", "valueInteger", "code", "system", "item"]),
+        inner, max_size=3,
+    ),
+    max_leaves=8,
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(items=JSONISH, value=st.text(max_size=30))
+def test_arbitrary_input_never_fails_the_server(
+    clinic_admin: User, patient_a: Patient, items: object, value: str
+) -> None:
+    token = _writer(clinic_admin, patient_a)
+    body = {**_phq9_resource(patient_a, [0] * 9), "item": items}
+    assert post(token, body).status_code in {201, 200, 400, 422}
+    for name in ("date", "code", "patient", "_count", "category", "_cursor"):
+        response = api(token).get("/fhir/Observation", {name: value})
+        assert response.status_code in {200, 400}, (name, value)
+    assert api(token).get(f"/fhir/Observation/{value}").status_code in {200, 404}
