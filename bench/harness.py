@@ -13,7 +13,7 @@ from typing import Any
 import django
 from django.conf import settings
 
-from bench import database, scoring
+from bench import database, fhir, scoring
 from bench.caseload import ACTIVE_PATIENTS, RESPONSES, seed_caseload
 from bench.intake import REQUESTS, seed_requests
 from bench.pages import Page, healthz_page, pages
@@ -61,7 +61,17 @@ def run(args: argparse.Namespace) -> None:
             f"a dosing session with {VITALS} vitals and {REGISTER_LINES:,} register lines."
         )
         rows = _measure(args)
+        export = fhir.measure_export(min(5_000, args.patients))
     print(_table(rows))
+    print(
+        f"\nFHIR bulk export ({export.patients:,} patients, Patient and "
+        f"QuestionnaireResponse): {export.resources:,} resources in "
+        f"{export.seconds:.1f} s = {export.per_second:,.0f} resources/s, peak Python "
+        f"memory {export.peak_mb:.1f} MB; json.dumps of the same rows: "
+        f"{export.plain_seconds:.2f} s, peak {export.plain_peak_mb:.1f} MB; FHIR "
+        f"overhead {export.overhead:.1f}x."
+    )
+    meta["bulk_export"] = asdict(export)
     throughput = scoring.measure()
     print("\nScoring engine (pure Python, no database):\n" + scoring.table(throughput))
     meta["scoring"] = [asdict(t) for t in throughput]

@@ -203,7 +203,10 @@ def _names(resolver: URLResolver, prefix: str = "") -> Iterator[str]:
 
 
 # The FHIR API: a bearer token, never a session (see tests/fhir/).
-TOKEN_ONLY = {"fhir:search", "fhir:read", "fhir:everything", "fhir:unknown"}
+TOKEN_ONLY = {
+    "fhir:search", "fhir:read", "fhir:everything", "fhir:unknown", "fhir:export",
+    "fhir:export_patients", "fhir:export_group", "fhir:export_status", "fhir:export_file",
+}  # fmt: skip
 
 
 def test_every_url_in_the_project_has_a_policy() -> None:

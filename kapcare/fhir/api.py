@@ -162,7 +162,16 @@ class Handler:
                 condition &= Q(**{f"{field_name}__in": wanted})
         if grant.patient_id is not None:
             condition &= Q(**{field_name: grant.patient_id})
+        if query.values.get("_group") == ["active"]:
+            condition &= Q(**{f"{field_name}__in": active_patients()})
         return condition
+
+
+def active_patients() -> QuerySet[Any]:
+    """Group/active: patients in active treatment or maintenance (a subquery)."""
+    return Patient.objects.filter(
+        status__in=[Patient.Status.ACTIVE, Patient.Status.MAINTENANCE]
+    ).values("pk")
 
 
 def _dump(resource: Any) -> dict[str, Any]:
@@ -192,6 +201,8 @@ class PatientHandler(Handler):
 
     def search(self, grant: Grant, query: Query) -> Page:
         rows = self._rows(grant)
+        if query.values.get("_group") == ["active"]:
+            rows = rows.filter(pk__in=active_patients())
         for raw in query.values.get("_id", []):
             rows = rows.filter(
                 pk__in=[_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]

@@ -59,3 +59,65 @@ class ApiClient(models.Model):
         if self.may_submit_responses:
             scopes.append(f"{context}/QuestionnaireResponse.write")
         return scopes
+
+
+class BulkExport(models.Model):
+    """One Bulk Data $export request (FHIR Bulk Data Access IG): kicked off by a
+    system client, run by a task, its NDJSON files kept in private storage."""
+
+    class Level(models.TextChoices):
+        SYSTEM = "system", "Whole system"
+        PATIENT = "patient", "All patients"
+        GROUP = "group", "Group of patients"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.CASCADE, related_name="exports"
+    )
+    level = models.CharField(max_length=8, choices=Level.choices)
+    group = models.CharField(max_length=40, blank=True)
+    types = models.JSONField(default=list)
+    since = models.DateTimeField(null=True, blank=True)
+    request_url = models.CharField(max_length=500)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    progress = models.CharField(max_length=100, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    transaction_time = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.status})"
+
+
+class BulkExportFile(models.Model):
+    export = models.ForeignKey(
+        BulkExport, on_delete=models.CASCADE, related_name="files"
+    )
+    resource_type = models.CharField(max_length=40)
+    part = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["resource_type", "part"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["export", "resource_type", "part"], name="fhir_export_file_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

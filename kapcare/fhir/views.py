@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
@@ -34,10 +34,11 @@ from kapcare.audit.services import (
     PendingEvent,
     record_events,
 )
-from kapcare.fhir import mapping
+from kapcare.fhir import bulk, mapping
 from kapcare.fhir.api import HANDLERS, Handler, Page, Query
 from kapcare.fhir.auth import Grant, authenticate
 from kapcare.fhir.errors import FhirError, error_response, fhir_json, outcome
+from kapcare.fhir.models import BulkExport
 from kapcare.fhir.params import (
     CONTROL,
     MAX_COUNT,
@@ -199,6 +200,13 @@ def capability_statement() -> dict[str, Any]:
                         "registered by the clinic.",
                     },
                     "resource": resources,
+                    "operation": [
+                        {
+                            "name": "export",
+                            "definition": "http://hl7.org/fhir/uv/bulkdata/"
+                            "OperationDefinition/export",
+                        }
+                    ],
                 }
             ],
         }
@@ -527,3 +535,123 @@ def _identity(data: dict[str, Any]) -> str:
     if data.get("id"):
         return f"id|{data['id']}"
     return "content|" + json.dumps(data, sort_keys=True)
+
+
+@api_view
+def export_kick_off(
+    request: HttpRequest, group: str = "", level: str = "system"
+) -> HttpResponse:
+    """$export (system, Patient or Group level): asynchronous, per the Bulk Data
+    Access IG: 202 Accepted with the status URL in Content-Location."""
+    if request.method != "GET":
+        raise FhirError(405, "not-supported", "Use GET to start an export.")
+    grant = authenticate(request)
+    if "respond-async" not in request.headers.get("Prefer", ""):
+        raise FhirError(
+            400, "required", "Send Prefer: respond-async to start an export."
+        )
+    known = {"_type", "_since", "_outputFormat"}
+    unknown = sorted(set(request.GET) - known)
+    if unknown:
+        raise FhirError(
+            400,
+            "not-supported",
+            f"Unknown export parameter(s): {', '.join(unknown)[:200]}.",
+        )
+    export = bulk.kick_off(
+        grant=grant, level=level, group=group, types=request.GET.get("_type"),
+        since=request.GET.get("_since"), output_format=request.GET.get("_outputFormat"),
+        request_url=_base() + request.get_full_path().removeprefix("/fhir"),
+    )  # fmt: skip
+    response = fhir_json(
+        outcome([("information", "informational", "Export started.")]).model_dump(
+            mode="json", exclude_none=True
+        ),
+        202,
+    )
+    response["Content-Location"] = f"{_base()}/bulk/{export.pk}"
+    return response
+
+
+def _own_export(request: HttpRequest, export_id: str) -> tuple[Grant, BulkExport]:
+    grant = authenticate(request)
+    pk = _uuid_or_none(export_id)
+    export = (
+        BulkExport.objects.filter(pk=pk, client=grant.client).first() if pk else None
+    )
+    if export is None:
+        raise FhirError(404, "not-found", "No such export for this client.")
+    return grant, export
+
+
+@api_view
+def export_status(request: HttpRequest, export_id: str) -> HttpResponse:
+    _, export = _own_export(request, export_id)
+    if request.method == "DELETE":
+        bulk.cancel(export)
+        return fhir_json(
+            outcome([("information", "informational", "Export cancelled.")]).model_dump(
+                mode="json", exclude_none=True
+            ),
+            202,
+        )
+    if request.method != "GET":
+        raise FhirError(405, "not-supported", "Use GET to poll or DELETE to cancel.")
+    if export.status in (BulkExport.Status.QUEUED, BulkExport.Status.RUNNING):
+        response = HttpResponse(status=202)
+        response["X-Progress"] = export.progress or "Queued"
+        response["Retry-After"] = "5"
+        return response
+    if export.status == BulkExport.Status.CANCELLED:
+        raise FhirError(404, "not-found", "This export was cancelled.")
+    if export.status == BulkExport.Status.FAILED:
+        raise FhirError(500, "exception", f"The export failed: {export.error}")
+    manifest = {
+        "transactionTime": export.transaction_time.isoformat(),
+        "request": export.request_url,
+        "requiresAccessToken": True,
+        "output": [
+            {
+                "type": f.resource_type,
+                "url": f"{_base()}/bulk/{export.pk}/{f.pk}.ndjson",
+                "count": f.count,
+            }
+            for f in export.files.all()
+        ],
+        "error": [],
+    }
+    return HttpResponse(json.dumps(manifest), content_type="application/json")
+
+
+@api_view
+def export_file(request: HttpRequest, export_id: str, file_id: str) -> HttpResponse:
+    grant, export = _own_export(request, export_id)
+    found = (
+        export.files.filter(pk=int(file_id)).first()
+        if file_id.isdigit() and len(file_id) < 12
+        else None
+    )
+    if found is None or export.status != BulkExport.Status.DONE:
+        raise FhirError(404, "not-found", "No such file in this export.")
+    record_events(
+        [
+            PendingEvent(
+                action=Action.EXPORT,
+                patient_id=None,
+                information=Information.CLINICAL,
+                object_type="fhir_export",
+                object_id=str(export.pk),
+                summary=f"Downloaded {found.resource_type} part {found.part} of a bulk export",
+            )
+        ],
+        context=replace(
+            Context.from_request(request),
+            actor_label=f"FHIR client: {grant.client.name}",
+            actor_role="API client",
+        ),
+    )
+    response = FileResponse(
+        bulk.storage().open(found.name, "rb"), content_type="application/fhir+ndjson"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response  # type: ignore[return-value]
