@@ -66,9 +66,9 @@ def run(args: argparse.Namespace) -> None:
     print(
         f"\nFHIR bulk export ({export.patients:,} patients, Patient and "
         f"QuestionnaireResponse): {export.resources:,} resources in "
-        f"{export.seconds:.1f} s = {export.per_second:,.0f} resources/s, peak Python "
-        f"memory {export.peak_mb:.1f} MB; json.dumps of the same rows: "
-        f"{export.plain_seconds:.2f} s, peak {export.plain_peak_mb:.1f} MB; FHIR "
+        f"{export.seconds:.1f} s = {export.per_second:,.0f} resources/s, resident memory "
+        f"growth at peak {export.peak_mb:.1f} MB; json.dumps of the same rows: "
+        f"{export.plain_seconds:.2f} s, growth {export.plain_peak_mb:.1f} MB; FHIR "
         f"overhead {export.overhead:.1f}x."
     )
     meta["bulk_export"] = asdict(export)

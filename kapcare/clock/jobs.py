@@ -15,6 +15,7 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from kapcare.fhir.bulk import expire_exports
 from kapcare.measures.services import send_due_questionnaires
 from kapcare.safety.escalation import escalate_overdue_alerts
 from kapcare.scheduling.notices import appointment_messages_job
@@ -29,6 +30,7 @@ def _jobs() -> dict[str, Callable[[], int]]:
         "escalations_sent": lambda: escalate_overdue_alerts(),
         "questionnaires_sent": lambda: send_due_questionnaires(),
         "appointment_messages_sent": lambda: appointment_messages_job(),
+        "bulk_exports_expired": lambda: expire_exports(),
     }
 
 

@@ -231,6 +231,7 @@ class PatientHandler(Handler):
         for r in query.dates("birthdate"):
             rows = rows.filter(_birthdate(r, query.zone))
         rows = rows.filter(_date_filter("updated_at", query.dates("_lastUpdated")))
+        rows = rows.filter(changed_filter(query, ["updated_at"]))
         found, cursor = _single_keyset(rows, "mrn", query, lambda p: p.mrn)
         return Page(
             [_dump(mapping.patient_resource(p)) for p in found], cursor,
@@ -367,6 +368,7 @@ class QuestionnaireResponseHandler(Handler):
             rows = rows.filter(instrument__in=codes)
         rows = rows.filter(_date_filter("authored_at", query.dates("authored")))
         rows = rows.filter(_date_filter("created_at", query.dates("_lastUpdated")))
+        rows = rows.filter(changed_filter(query, ["created_at"]))
         found, cursor = _single_keyset(
             rows, "authored_at", query, lambda r: r.authored_at.isoformat()
         )
@@ -406,6 +408,29 @@ class Source:
     date_field: str
     expand: Callable[[Any], list[tuple[int, dict[str, Any]]]]
     pk_from_text: Callable[[str], Any] = lambda text: uuid.UUID(text)
+    changed: tuple[str, ...] = ()
+
+
+def changed_filter(query: Query, fields: Sequence[str]) -> Q:
+    """For bulk export: rows changed since `_changed_since` (any of the change
+    fields) and not after `_changed_until` (none of them), both internal values
+    that no client can send."""
+    condition = Q()
+    since = query.values.get("_changed_since")
+    until = query.values.get("_changed_until")
+    if not fields:
+        return condition
+    if since:
+        moment = _moment(since[0])
+        either = Q(pk__in=[])
+        for name in fields:
+            either |= Q(**{f"{name}__gte": moment})
+        condition &= either
+    if until:
+        moment = _moment(until[0])
+        for name in fields:
+            condition &= Q(**{f"{name}__lte": moment}) | Q(**{f"{name}__isnull": True})
+    return condition
 
 
 def _cursor_of(entry: Entry) -> Cursor:
@@ -433,6 +458,7 @@ def _merged_page(
             handler.patient_filter(grant, query, source.patient_field)
         )
         rows = rows.filter(_date_filter(source.date_field, dates))
+        rows = rows.filter(changed_filter(query, source.changed))
         if after is not None:
             rows = rows.filter(_after(source, rank, after, query.descending))
         rows = rows.order_by(f"{sign}{source.date_field}", f"{sign}pk")
@@ -575,6 +601,7 @@ class ObservationHandler(Handler):
                 Source(
                     lambda q: scores_rows, "patient_id", "authored_at",
                     lambda r: keep(_score_entries(r, totals_only)),
+                    changed=("created_at",),
                 )
             )  # fmt: skip
         if vitals and wanted_signs:
@@ -582,6 +609,7 @@ class ObservationHandler(Handler):
                 Source(
                     lambda q: vital_rows, "session__patient_id", "taken_at",
                     lambda v: keep(_vital_entries(v, wanted_signs)), int,
+                    changed=("recorded_at",),
                 )
             )  # fmt: skip
         if vitals and weight:
@@ -589,6 +617,7 @@ class ObservationHandler(Handler):
                 Source(
                     lambda q: weight_rows, "patient_id", "opened_at",
                     lambda s: keep([(0, mapping.weight_observation(s))]),
+                    changed=("updated_at",),
                 )
             )  # fmt: skip
         return sources
@@ -670,7 +699,14 @@ class RowHandler(Handler):
             return rows
 
         return [
-            Source(narrow(s), s.patient_field, s.date_field, s.expand, s.pk_from_text)
+            Source(
+                narrow(s),
+                s.patient_field,
+                s.date_field,
+                s.expand,
+                s.pk_from_text,
+                s.changed,
+            )
             for s in self.sources
         ]
 
@@ -709,11 +745,11 @@ class EncounterHandler(RowHandler):
     sources = (
         Source(
             lambda q: DosingSession.objects.all(), "patient_id", "opened_at",
-            _whole(mapping.dosing_encounter),
+            _whole(mapping.dosing_encounter), changed=("updated_at",),
         ),
         Source(
             lambda q: IntegrationSession.objects.all(), "patient_id", "created_at",
-            _whole(mapping.integration_encounter),
+            _whole(mapping.integration_encounter), changed=("updated_at",),
         ),
     )  # fmt: skip
 
@@ -731,6 +767,7 @@ class MedicationAdministrationHandler(RowHandler):
             lambda q: DosingSession.objects.filter(dose_started_at__isnull=False)
             .select_related("course__protocol"),
             "patient_id", "dose_started_at", _whole(mapping.medication_administration),
+            changed=("updated_at",),
         ),
     )  # fmt: skip
 
@@ -754,6 +791,7 @@ class FlagHandler(RowHandler):
         Source(
             lambda q: SafetyAlert.objects.filter(patient__isnull=False), "patient_id",
             "raised_at", _whole(mapping.flag),
+            changed=("raised_at", "acknowledged_at", "resolved_at"),
         ),
     )  # fmt: skip
 
@@ -773,6 +811,7 @@ class AppointmentHandler(RowHandler):
         Source(
             lambda q: Appointment.objects.select_related("appointment_type", "resource"),
             "patient_id", "starts_at", _whole(mapping.appointment),
+            changed=("updated_at",),
         ),
     )  # fmt: skip
 
@@ -784,7 +823,7 @@ class ConsentHandler(RowHandler):
     sources = (
         Source(
             lambda q: ConsentSignature.objects.select_related("document"), "patient_id",
-            "signed_at", _whole(mapping.consent),
+            "signed_at", _whole(mapping.consent), changed=("recorded_at",),
         ),
     )  # fmt: skip
 

@@ -1,21 +1,27 @@
 """Bulk Data $export (FHIR Bulk Data Access IG, https://hl7.org/fhir/uv/bulkdata/):
 kick-off, a task that writes NDJSON files page by page (memory stays flat however
-many patients), status, manifest, files and cancellation.
+many patients), status, manifest, files, cancellation and expiry.
 
-The task is idempotent: run again (a worker killed mid-export, re-queued by the
-clock), it throws away the files of the broken run and starts over; a finished or
-cancelled export is left alone."""
+One run at a time: a run claims the export with its own id and keeps a heartbeat;
+every file it records and every status it sets is conditional on still holding
+the claim. A second worker (django-tasks re-queues a job left "running") finds
+the claim fresh and leaves; a run whose worker died is taken over once its
+heartbeat is stale, and the new run throws away everything the old one wrote.
+A cancelled or revoked export stops at the next page and keeps no file."""
 
 import json
 import logging
 import tempfile
-from datetime import datetime
+import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kapcare.audit.services import (
@@ -37,24 +43,28 @@ PATIENT_TYPES = [
     "MedicationAdministration", "Flag", "Appointment", "Consent",
 ]  # fmt: skip
 SYSTEM_TYPES = [*PATIENT_TYPES, "Practitioner", "Questionnaire"]
-# _since: the resource's date (its last update for Patient and QuestionnaireResponse).
-SINCE_PARAMS = {
-    "Patient": "_lastUpdated", "QuestionnaireResponse": "_lastUpdated",
-    "Observation": "date", "Encounter": "date", "MedicationAdministration": "effective-time",
-    "Flag": "date", "Appointment": "date", "Consent": "date",
-}  # fmt: skip
 GROUPS = {"active": "All patients in active treatment or maintenance"}
 PAGE_SIZE = 500
 LINES_PER_FILE = 50_000
-UTC = ZoneInfo("UTC")
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+KEEP_FOR = timedelta(hours=24)
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def storage() -> Any:
     return storages["private"]
 
 
+def folder(export: BulkExport) -> str:
+    return f"exports/{export.pk}"
+
+
+class SupersededError(Exception):
+    """This run no longer holds the export (cancelled, revoked or taken over)."""
+
+
 def kick_off(
-    *, grant: Grant, level: str, group: str, types: str | None, since: str | None,
+    *, grant: Grant, level: str, group: str, types: list[str], since: str | None,
     output_format: str | None, request_url: str,
 ) -> BulkExport:  # fmt: skip
     if grant.patient_id is not None or "system/*.read" not in grant.scopes:
@@ -74,24 +84,16 @@ def kick_off(
     allowed = SYSTEM_TYPES if level == BulkExport.Level.SYSTEM else PATIENT_TYPES
     wanted = allowed
     if types:
-        wanted = [t.strip() for t in types.split(",") if t.strip()]
-        unknown = [t for t in wanted if t not in allowed]
+        asked = [t.strip() for raw in types for t in raw.split(",") if t.strip()]
+        unknown = [t for t in asked if t not in allowed]
         if unknown:
             raise FhirError(
                 400, "not-supported",
                 f"_type: {', '.join(unknown)[:100]} cannot be exported here "
                 f"(choose from {', '.join(allowed)}).",
             )  # fmt: skip
-    since_at = None
-    if since:
-        try:
-            since_at = datetime.fromisoformat(since.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise FhirError(
-                400, "invalid", "_since: give an instant, e.g. 2026-01-01T00:00:00Z."
-            ) from exc
-        if since_at.tzinfo is None:
-            raise FhirError(400, "invalid", "_since: give the time zone offset too.")
+        wanted = list(dict.fromkeys(asked))
+    since_at = _since(since)
     if level == BulkExport.Level.GROUP and group not in GROUPS:
         raise FhirError(
             404,
@@ -108,63 +110,95 @@ def kick_off(
     return export
 
 
+def _since(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise FhirError(400, "invalid", "_since: give the time zone offset too.")
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise FhirError(
+            400, "invalid", "_since: give an instant, e.g. 2026-01-01T00:00:00Z."
+        ) from exc
+    if not EARLIEST <= moment <= timezone.now():
+        raise FhirError(400, "invalid", "_since: give an instant from 1900 up to now.")
+    return moment
+
+
+def _claim(export_id: str) -> uuid.UUID | None:
+    """Take the export for a new run, or None if another live run holds it."""
+    run = uuid.uuid4()
+    now = timezone.now()
+    stale = now - settings.STALE_TASK_AFTER
+    taken = BulkExport.objects.filter(
+        Q(status=BulkExport.Status.QUEUED)
+        | Q(status=BulkExport.Status.RUNNING, heartbeat_at__lt=stale)
+        | Q(status=BulkExport.Status.RUNNING, heartbeat_at__isnull=True),
+        pk=export_id, client__revoked_at=None,
+    ).update(status=BulkExport.Status.RUNNING, run_id=run, heartbeat_at=now, progress="Starting")  # fmt: skip
+    return run if taken else None
+
+
+def _beat(export: BulkExport, run: uuid.UUID, progress: str) -> None:
+    """Renew the claim; raise SupersededError if it was lost (or the client revoked)."""
+    held = BulkExport.objects.filter(
+        pk=export.pk, run_id=run, status=BulkExport.Status.RUNNING,
+        client__revoked_at=None,
+    ).update(heartbeat_at=timezone.now(), progress=progress[:100])  # fmt: skip
+    if not held:
+        raise SupersededError
+
+
 def run_export(export_id: str) -> str:
-    """Write the export's files. Returns its final status."""
+    """Write the export's files. Returns the export's status afterwards."""
+    run = _claim(export_id)
     export = BulkExport.objects.select_related("client").filter(pk=export_id).first()
-    if export is None or export.status in (
-        BulkExport.Status.DONE, BulkExport.Status.CANCELLED, BulkExport.Status.FAILED,
-    ):  # fmt: skip
-        return export.status if export else "missing"
-    _discard_files(export)
-    BulkExport.objects.filter(pk=export.pk).update(
-        status=BulkExport.Status.RUNNING, progress="Starting", error=""
-    )
+    if export is None:
+        return "missing"
+    if run is None:
+        return export.status
+    discard_files(export)
     grant = Grant(export.client, frozenset(export.client.scopes), None)
-    audited: set[str] = set()
     context = Context.system(f"FHIR client: {export.client.name} (bulk export)")
+    audited: set[str] = set()
     try:
         for resource_type in export.types:
-            if not _still_wanted(export):
-                return BulkExport.Status.CANCELLED
-            _export_type(export, grant, resource_type, audited, context)
+            _export_type(export, run, grant, resource_type, audited, context)
+    except SupersededError:
+        return BulkExport.objects.get(pk=export.pk).status
     except Exception as exc:
         logger.exception("Bulk export %s failed", export.pk)
-        BulkExport.objects.filter(pk=export.pk).update(
-            status=BulkExport.Status.FAILED,
-            error=str(exc)[:300],
-            finished_at=timezone.now(),
-        )
+        if BulkExport.objects.filter(pk=export.pk, run_id=run).update(
+            status=BulkExport.Status.FAILED, finished_at=timezone.now(),
+            error=f"{type(exc).__name__}; the error is logged.",
+        ):  # fmt: skip
+            discard_files(export)
         return BulkExport.Status.FAILED
-    BulkExport.objects.filter(pk=export.pk, status=BulkExport.Status.RUNNING).update(
-        status=BulkExport.Status.DONE, progress="Done", finished_at=timezone.now()
-    )
-    return BulkExport.Status.DONE
+    BulkExport.objects.filter(
+        pk=export.pk, run_id=run, status=BulkExport.Status.RUNNING
+    ).update(status=BulkExport.Status.DONE, progress="Done", finished_at=timezone.now())
+    return BulkExport.objects.get(pk=export.pk).status
 
 
-def _still_wanted(export: BulkExport) -> bool:
-    return BulkExport.objects.filter(
-        pk=export.pk, status=BulkExport.Status.RUNNING
-    ).exists()
-
-
-def _query(export: BulkExport, resource_type: str) -> Query:
-    values: dict[str, list[str]] = {}
+def _query(export: BulkExport) -> Query:
+    values: dict[str, list[str]] = {
+        "_changed_until": [export.transaction_time.astimezone(UTC).isoformat()]
+    }
     if export.group:
         values["_group"] = [export.group]
-    param = SINCE_PARAMS.get(resource_type)
-    if export.since is not None and param:
-        values[param] = [
-            "ge" + export.since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        ]
-    return Query(values, PAGE_SIZE, None, False, UTC)
+    if export.since is not None:
+        values["_changed_since"] = [export.since.astimezone(UTC).isoformat()]
+    return Query(values, PAGE_SIZE, None, False, UTC_ZONE)
 
 
 class _Parts:
     """NDJSON lines into temporary files of LINES_PER_FILE lines each, each
-    saved to storage when full: memory holds one line at a time."""
+    recorded only while the run still holds the export: memory holds one line."""
 
-    def __init__(self, export: BulkExport, resource_type: str) -> None:
-        self.export, self.resource_type = export, resource_type
+    def __init__(self, export: BulkExport, run: uuid.UUID, resource_type: str) -> None:
+        self.export, self.run, self.resource_type = export, run, resource_type
         self.part, self.lines, self.written = 1, 0, 0
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by flush/close
 
@@ -179,13 +213,22 @@ class _Parts:
         if self.lines:
             self.file.seek(0)
             name = storage().save(
-                f"exports/{self.export.pk}/{self.resource_type}-{self.part}.ndjson",
+                f"{folder(self.export)}/{self.resource_type}-{self.part}-"
+                f"{uuid.uuid4().hex[:12]}.ndjson",
                 File(self.file),
             )
-            BulkExportFile.objects.create(
-                export=self.export, resource_type=self.resource_type, part=self.part,
-                name=name, count=self.lines,
-            )  # fmt: skip
+            with transaction.atomic():
+                held = BulkExport.objects.select_for_update().filter(
+                    pk=self.export.pk, run_id=self.run, status=BulkExport.Status.RUNNING
+                ).exists()  # fmt: skip
+                if held:
+                    BulkExportFile.objects.create(
+                        export=self.export, resource_type=self.resource_type,
+                        part=self.part, name=name, count=self.lines,
+                    )  # fmt: skip
+            if not held:
+                storage().delete(name)
+                raise SupersededError
             self.part, self.lines = self.part + 1, 0
         self.file.close()
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by flush/close
@@ -195,12 +238,12 @@ class _Parts:
 
 
 def _export_type(
-    export: BulkExport, grant: Grant, resource_type: str, audited: set[str],
-    context: Context,
+    export: BulkExport, run: uuid.UUID, grant: Grant, resource_type: str,
+    audited: set[str], context: Context,
 ) -> None:  # fmt: skip
     handler = HANDLERS[resource_type]
-    query = _query(export, resource_type)
-    parts = _Parts(export, resource_type)
+    query = _query(export)
+    parts = _Parts(export, run, resource_type)
     try:
         while True:
             page = handler.search(grant, query)
@@ -208,10 +251,8 @@ def _export_type(
                 parts.write(resource)
             _audit_new(export, page.patients - audited, context)
             audited |= page.patients
-            BulkExport.objects.filter(pk=export.pk).update(
-                progress=f"{resource_type}: {parts.written} written"
-            )
-            if page.next_cursor is None or not _still_wanted(export):
+            _beat(export, run, f"{resource_type}: {parts.written} written")
+            if page.next_cursor is None:
                 break
             query.cursor = page.next_cursor
         parts.flush()
@@ -238,15 +279,32 @@ def _audit_new(export: BulkExport, patients: set[str], context: Context) -> None
     )
 
 
-def _discard_files(export: BulkExport) -> None:
-    for file in list(export.files.all()):
-        storage().delete(file.name)
-        file.delete()
+def discard_files(export: BulkExport) -> None:
+    """Every file of the export: recorded ones and any a killed run left behind."""
+    for name in list(export.files.values_list("name", flat=True)):
+        storage().delete(name)
+    export.files.all().delete()
+    try:
+        _, names = storage().listdir(folder(export))
+    except (FileNotFoundError, OSError):
+        names = []
+    for name in names:
+        storage().delete(f"{folder(export)}/{name}")
 
 
 def cancel(export: BulkExport) -> None:
-    """DELETE on the status URL: stop it and delete what it wrote."""
+    """DELETE on the status URL: stop it (the run notices at its next page) and
+    delete what it wrote."""
     BulkExport.objects.filter(pk=export.pk).update(
-        status=BulkExport.Status.CANCELLED, finished_at=timezone.now()
+        status=BulkExport.Status.CANCELLED, finished_at=timezone.now(), run_id=None
     )
-    _discard_files(export)
+    discard_files(export)
+
+
+def expire_exports(*, now: datetime | None = None) -> int:
+    """The clock's job: delete the files of exports finished over KEEP_FOR ago."""
+    cutoff = (now or timezone.now()) - KEEP_FOR
+    old = list(BulkExport.objects.filter(finished_at__lt=cutoff).exclude(files=None))
+    for export in old:
+        discard_files(export)
+    return len(old)

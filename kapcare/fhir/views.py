@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -453,12 +453,9 @@ def create_questionnaire_response(request: HttpRequest) -> HttpResponse:
     except fhir_shape.ResponseError as exc:
         raise FhirError(422, "invalid", str(exc)) from exc
     authored = _authored(data)
-    key = (
-        "fhir:"
-        + hashlib.sha256(f"{grant.client.pk}|{_identity(data)}".encode()).hexdigest()[
-            :48
-        ]
-    )
+    identity = _identity(data) or f"new|{uuid.uuid4()}"
+    digest = hashlib.sha256(f"{grant.client.pk}|{patient.pk}|{identity}".encode())
+    key = "fhir:" + digest.hexdigest()[:48]
     try:
         response, created = submit_questionnaire_response(
             request=None, patient=patient, instrument=code, answers=answers,
@@ -516,25 +513,28 @@ def _authored(data: dict[str, Any]) -> datetime:
         return timezone.now()
     try:
         moment = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
-    except ValueError as exc:
+        if moment.tzinfo is None:
+            raise FhirError(422, "invalid", "authored must carry a time zone offset.")
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise FhirError(
             422, "invalid", "authored must be a date and time with its offset."
         ) from exc
-    if moment.tzinfo is None:
-        raise FhirError(422, "invalid", "authored must carry a time zone offset.")
     if moment > timezone.now() + timedelta(minutes=5):
         raise FhirError(422, "business-rule", "authored is in the future.")
+    if moment.year < 1900:
+        raise FhirError(422, "business-rule", "authored is before 1900.")
     return moment
 
 
 def _identity(data: dict[str, Any]) -> str:
-    """What makes a repeat the same response: its identifier or id, else its content."""
+    """What makes a repeat the same response: only its business identifier (a
+    resource id is ignored on create, and the same answers on another day are a
+    new response). Without one, every POST is a new response."""
     identifier = data.get("identifier") or {}
     if isinstance(identifier, dict) and identifier.get("value"):
         return f"identifier|{identifier.get('system', '')}|{identifier['value']}"
-    if data.get("id"):
-        return f"id|{data['id']}"
-    return "content|" + json.dumps(data, sort_keys=True)
+    return ""
 
 
 @api_view
@@ -559,7 +559,7 @@ def export_kick_off(
             f"Unknown export parameter(s): {', '.join(unknown)[:200]}.",
         )
     export = bulk.kick_off(
-        grant=grant, level=level, group=group, types=request.GET.get("_type"),
+        grant=grant, level=level, group=group, types=request.GET.getlist("_type"),
         since=request.GET.get("_since"), output_format=request.GET.get("_outputFormat"),
         request_url=_base() + request.get_full_path().removeprefix("/fhir"),
     )  # fmt: skip
@@ -628,7 +628,7 @@ def export_file(request: HttpRequest, export_id: str, file_id: str) -> HttpRespo
     grant, export = _own_export(request, export_id)
     found = (
         export.files.filter(pk=int(file_id)).first()
-        if file_id.isdigit() and len(file_id) < 12
+        if file_id.isascii() and file_id.isdigit() and len(file_id) < 12
         else None
     )
     if found is None or export.status != BulkExport.Status.DONE:

@@ -366,9 +366,7 @@ def instrument_for_questionnaire(reference: str) -> str:
     )
 
 
-def answers_from_response(
-    code: str, items: Sequence[Mapping[str, object]]
-) -> list[int | None]:
+def answers_from_response(code: str, items: object) -> list[int | None]:
     """A response's items (FHIR JSON) -> answers in item order, None where not
     answered. A choice is read from its valueCoding: the option's LOINC answer
     code, or, where the option has none, its value as a code with no system (as
@@ -378,6 +376,7 @@ def answers_from_response(
     by_link = {item.link_id: (n, item) for n, item in enumerate(instrument.items)}
     total_link = f"/{instrument.total_loinc}" if instrument.total_loinc else None
     answers: list[int | None] = [None] * len(instrument.items)
+    seen: set[str] = set()
     for given in _flatten(items):
         link = str(given.get("linkId", ""))
         if link == total_link:
@@ -386,6 +385,9 @@ def answers_from_response(
             raise ResponseError(
                 f"item {link[:40]!r} is not an item of {instrument.name}."
             )
+        if link in seen:
+            raise ResponseError(f"item {link} is answered twice.")
+        seen.add(link)
         n, item = by_link[link]
         values = given.get("answer") or []
         if not isinstance(values, list) or len(values) > 1:
@@ -396,14 +398,25 @@ def answers_from_response(
     return answers
 
 
-def _flatten(items: Sequence[Mapping[str, object]]) -> list[Mapping[str, object]]:
+def _flatten(items: object) -> list[Mapping[str, object]]:
+    """Every item, however nested: under a group's `item` or under an answer's
+    `item` (both allowed by FHIR), so no answer can hide from scoring."""
+    if not isinstance(items, list):
+        raise ResponseError("item must be a list.")
     flat: list[Mapping[str, object]] = []
     for item in items:
-        flat.append(item)
-        nested = item.get("item")
-        if isinstance(nested, list):
-            flat.extend(_flatten(nested))
-    return [i for i in flat if "answer" in i or "item" not in i]
+        if not isinstance(item, Mapping):
+            raise ResponseError("each item must be an object.")
+        if "answer" in item or "item" not in item:
+            flat.append(item)
+        if "item" in item:
+            flat.extend(_flatten(item["item"]))
+        answers = item.get("answer")
+        if isinstance(answers, list):
+            for answer in answers:
+                if isinstance(answer, Mapping) and "item" in answer:
+                    flat.extend(_flatten(answer["item"]))
+    return flat
 
 
 def _value(instrument: Instrument, item: Item, answer: object) -> int:

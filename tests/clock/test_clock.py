@@ -62,6 +62,7 @@ def test_the_worker_runs_a_tick_sends_due_questionnaires_and_queues_the_next(
         "escalations_sent": 0,
         "questionnaires_sent": 1,
         "appointment_messages_sent": 0,
+        "bulk_exports_expired": 0,
     }
 
 

@@ -4,7 +4,7 @@ every error, every resource validated by fhir.resources, audit, flat queries."""
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -663,7 +663,7 @@ def test_cursors_and_odd_addresses(clinic_admin: User, records: dict[str, Any]) 
         OperationOutcome.model_validate(response.json())
 
 
-def _phq9_resource(patient: Patient, answers: list[int | None]) -> dict[str, Any]:
+def _phq9_resource(patient: Patient, answers: Sequence[int | None]) -> dict[str, Any]:
     from kapcare.measures import fhir_shape
 
     resource = fhir_shape.questionnaire_response(
@@ -694,7 +694,10 @@ def test_a_response_posted_by_an_app_is_scored_stored_and_raises_the_alert(
     from kapcare.safety.models import SafetyAlert
 
     token = _writer(clinic_admin, patient_a)
-    body = _phq9_resource(patient_a, [2, 2, 1, 1, 0, 1, 1, 0, 1])
+    body = {
+        **_phq9_resource(patient_a, [2, 2, 1, 1, 0, 1, 1, 0, 1]),
+        "identifier": {"system": "urn:mood-app", "value": "response-1"},
+    }
     created = post(token, body)
     assert created.status_code == 201, created.content
     stored = QuestionnaireResponse.objects.get(patient=patient_a)
@@ -787,3 +790,64 @@ def test_arbitrary_input_never_fails_the_server(
         response = api(token).get("/fhir/Observation", {name: value})
         assert response.status_code in {200, 400}, (name, value)
     assert api(token).get(f"/fhir/Observation/{value}").status_code in {200, 404}
+
+
+def test_no_answer_can_hide_from_scoring(
+    clinic_admin: User, patient_a: Patient
+) -> None:
+    from kapcare.safety.models import SafetyAlert
+
+    token = _writer(clinic_admin, patient_a)
+    body = {**_phq9_resource(patient_a, [0] * 8 + [None]), "status": "completed"}
+    item9 = {
+        "linkId": "/44260-8",
+        "answer": [{"valueCoding": {"system": "http://loinc.org", "code": "LA6570-1"}}],
+    }
+    twice = {
+        **body,
+        "item": [
+            *body["item"],
+            item9,
+            {
+                **item9,
+                "answer": [
+                    {"valueCoding": {"system": "http://loinc.org", "code": "LA6568-5"}}
+                ],
+            },
+        ],
+    }
+    refused = post(token, twice)
+    assert refused.status_code == 422 and "answered twice" in refused.content.decode()
+    nested = {**body}
+    nested["item"] = [dict(i) for i in body["item"]]
+    nested["item"][-1] = {
+        **nested["item"][-1],
+        "answer": [{**nested["item"][-1]["answer"][0], "item": [item9]}],
+    }
+    assert post(token, nested).status_code == 201
+    stored = QuestionnaireResponse.objects.get()
+    assert stored.answers[8] == 2  # LA6570-1, more than half the days
+    assert SafetyAlert.objects.get(patient=patient_a).level == "high"
+
+
+def test_only_an_identifier_makes_a_repeat(
+    clinic_admin: User, patient_a: Patient
+) -> None:
+    from kapcare.safety.models import SafetyAlert
+
+    token = _writer(clinic_admin, patient_a)
+    body = {
+        k: v
+        for k, v in _phq9_resource(patient_a, [0] * 8 + [1]).items()
+        if k != "authored"
+    }
+    assert post(token, body).status_code == 201
+    assert post(token, {**body, "id": "same"}).status_code == 201  # a new response
+    assert SafetyAlert.objects.filter(patient=patient_a).count() >= 1
+    assert QuestionnaireResponse.objects.count() == 2
+    tagged = {**body, "identifier": {"system": "urn:app", "value": "r-1"}}
+    assert post(token, tagged).status_code == 201
+    assert post(token, tagged).status_code == 200
+    assert QuestionnaireResponse.objects.count() == 3
+    for authored in ("0001-01-01T00:00:00+14:00", "1850-01-01T00:00:00Z"):
+        assert post(token, {**body, "authored": authored}).status_code == 422
