@@ -13,7 +13,7 @@ from typing import Any
 import django
 from django.conf import settings
 
-from bench import database, fhir, scoring
+from bench import database, fhir, pk, scoring
 from bench.caseload import ACTIVE_PATIENTS, RESPONSES, seed_caseload
 from bench.intake import REQUESTS, seed_requests
 from bench.pages import Page, healthz_page, pages
@@ -72,6 +72,15 @@ def run(args: argparse.Namespace) -> None:
         f"overhead {export.overhead:.1f}x."
     )
     meta["bulk_export"] = asdict(export)
+    pk_seconds = pk.measure()
+    print(
+        f"\nPK planner: {pk.PATIENTS:,} patients x {pk.POINTS:,} points (every 10 s for "
+        "4 h), exact, one batch: "
+        + ", ".join(
+            f"{code} {seconds * 1000:.0f} ms" for code, seconds in pk_seconds.items()
+        )
+    )
+    meta["pk_batch_seconds"] = pk_seconds
     throughput = scoring.measure()
     print("\nScoring engine (pure Python, no database):\n" + scoring.table(throughput))
     meta["scoring"] = [asdict(t) for t in throughput]
