@@ -154,6 +154,7 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "portal:appointments": ("get", {"patient"}),
     "scheduling:staff_hours_edit": ("get", {"clinic_admin"}),
     "scheduling:consultation_book": ("get", BOOKERS),
+    "treatment:pk_compare": ("get", {"physician"}),
     "website:editor_home": ("get", WRITERS),
     "website:post_create": ("get", WRITERS),
     "website:post_edit": ("get", WRITERS),
@@ -435,6 +436,7 @@ def _treatment_url(name: str, world: dict[str, object]) -> str:
         "treatment:integration_detail": [other.pk, integration.pk],
         "treatment:integration_edit": [other.pk, integration.pk],
         "treatment:timeline": [other.pk],
+        "treatment:pk_compare": [other.pk],
     }
     return reverse(name, args=args.get(name, []))
 

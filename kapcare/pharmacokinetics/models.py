@@ -39,6 +39,7 @@ class PkModel:
     weight_scaling: str
     caveats: tuple[str, ...]
     rates_for: Callable[[float], Rates]
+    short_name: str = ""
     min_weight_kg: float = 40.0
     max_weight_kg: float = 150.0
 
@@ -89,6 +90,7 @@ MODELS: dict[str, PkModel] = {
             "implementations.",
         ),
         rates_for=_kamp,
+        short_name="Kamp 2020",
     ),
     "domino": PkModel(
         code="domino",
@@ -102,6 +104,7 @@ MODELS: dict[str, PkModel] = {
             "The provenance of the parameter set is unverified (attribution conflict).",
         ),
         rates_for=_domino,
+        short_name="Domino",
     ),
     "clements250": PkModel(
         code="clements250",
@@ -115,6 +118,7 @@ MODELS: dict[str, PkModel] = {
             "How the parameters were derived from the paper is not documented.",
         ),
         rates_for=_clements250,
+        short_name="Clements 1981",
     ),
 }
 

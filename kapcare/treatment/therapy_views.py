@@ -3,7 +3,9 @@ mindfulness pages."""
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +22,7 @@ from kapcare.patients.access import get_own_chart, get_patient_for_user
 from kapcare.treatment import therapy
 from kapcare.treatment.forms import IntegrationForm, MindfulnessForm
 from kapcare.treatment.models import DosingSession, IntegrationSession
+from kapcare.treatment.predicted import compare_models
 from kapcare.treatment.timeline import timeline_for
 
 CLINICAL = "patients.view_clinical_record"
@@ -218,3 +221,49 @@ def my_mindfulness(request: AuthenticatedHttpRequest) -> HttpResponse:
         "summary": therapy.mindfulness_summary(patient),
     }  # fmt: skip
     return render(request, "treatment/portal_mindfulness.html", context, status=status)
+
+
+class CompareForm(forms.Form):
+    weight = forms.DecimalField(
+        label="Weight (kg)", min_value=40, max_value=150, decimal_places=1
+    )
+    dose = forms.DecimalField(
+        label="Dose (mg/kg)", min_value=Decimal("0.05"), max_value=Decimal("1.0"),
+        decimal_places=3,
+    )  # fmt: skip
+    minutes = forms.IntegerField(label="Infusion (minutes)", min_value=1, max_value=240)
+
+
+@staff_permission_required("treatment.add_treatmentcourse")
+def pk_compare(request: AuthenticatedHttpRequest, patient_id: str) -> HttpResponse:
+    """Physicians compare the published models' predictions for this patient and
+    an IV regimen, curves overlaid, each with its citation."""
+    patient = get_patient_for_user(
+        request, patient_id, information=Information.CLINICAL,
+        summary="Compared predicted ketamine concentrations",
+    )  # fmt: skip
+    latest = (
+        DosingSession.objects.filter(patient=patient, weight_kg__isnull=False)
+        .order_by("-opened_at")
+        .first()
+    )
+    initial = {
+        "weight": latest.weight_kg if latest else None,
+        "dose": Decimal("0.5"),
+        "minutes": 40,
+    }
+    form = CompareForm(request.GET or None, initial=initial)
+    prediction = None
+    if form.is_valid():
+        data = form.cleaned_data
+        prediction = compare_models(
+            float(data["weight"]), data["dose"], data["minutes"]
+        )
+    context = {
+        "patient": patient,
+        "tab": "treatment",
+        "form": form,
+        "prediction": prediction,
+    }
+    status = 400 if request.GET and not form.is_valid() else 200
+    return render(request, "treatment/pk_compare.html", context, status=status)

@@ -71,4 +71,5 @@ urlpatterns += [
         name="integration_edit",
     ),
     path(f"{CHART}timeline/", therapy_views.timeline, name="timeline"),
+    path(f"{CHART}pk/compare/", therapy_views.pk_compare, name="pk_compare"),
 ]

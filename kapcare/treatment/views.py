@@ -38,6 +38,7 @@ from kapcare.treatment.forms import (
     at_time_today,
 )
 from kapcare.treatment.models import DosingSession, Protocol, TreatmentCourse
+from kapcare.treatment.predicted import session_prediction
 from kapcare.treatment.vitals import flags_for, next_vitals_due
 
 CLINICAL = "patients.view_clinical_record"
@@ -223,6 +224,7 @@ def _session_context(
         "patient": session.patient, "tab": "treatment", "session": session,
         "course": session.course, "protocol": protocol, "vital_rows": rows,
         "chart": chart, "bp_hold": bp_hold,
+        "prediction": session_prediction(session, timezone.now()),
         "checklist_gaps": services.checklist_gaps(session),
         "dose_gaps": services.dose_gaps(session, base=base, bp_hold=bp_hold),
         "gate": gate,
