@@ -156,6 +156,12 @@ def test_a_nurse_runs_an_iv_session_and_a_physician_cosigns(
     page.get_by_label("Drawn from lot").select_option(index=1)
     page.get_by_role("button", name="Start the dose").click()
     expect(page.get_by_text("Dose started; drawn from the register.")).to_be_visible()
+    predicted = page.get_by_role("region", name="Predicted plasma ketamine")
+    expect(
+        predicted.get_by_role("img", name="Predicted plasma ketamine (not measured)")
+    ).to_be_visible()
+    expect(predicted).to_contain_text("Kamp 2020")
+    expect(predicted).to_contain_text("185 ng/mL")
 
     _vitals(page, 132, 84, 80, 97)
     _vitals(page, 158, 96, 92, 96)
