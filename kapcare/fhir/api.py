@@ -68,7 +68,7 @@ class Page:
     patients: set[str] = field(default_factory=set)
 
 
-def _uuid(ident: str) -> uuid.UUID | None:
+def parse_uuid(ident: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(ident)
     except ValueError:
@@ -122,7 +122,7 @@ def _single_keyset(
         value: Any = query.cursor.moment
         if sort_field.endswith("_at"):
             value = _moment(value)
-        pk = _uuid(query.cursor.ident)
+        pk = parse_uuid(query.cursor.ident)
         if pk is None:
             raise ParameterError("_cursor: this paging link is damaged.")
         rows = rows.filter(
@@ -155,7 +155,8 @@ class Handler:
         for name in ("patient", "subject"):
             for raw in query.values.get(name, []):
                 wanted = [
-                    _uuid(part.removeprefix("Patient/")) for part in split_values(raw)
+                    parse_uuid(part.removeprefix("Patient/"))
+                    for part in split_values(raw)
                 ]
                 if any(w is None for w in wanted):
                     raise ParameterError(f"{name}: give a Patient id.")
@@ -193,7 +194,7 @@ class PatientHandler(Handler):
         return rows
 
     def read(self, grant: Grant, ident: str) -> Page:
-        pk = _uuid(ident)
+        pk = parse_uuid(ident)
         patient = self._rows(grant).filter(pk=pk).first() if pk else None
         if patient is None:
             raise not_found("Patient", ident)
@@ -205,7 +206,7 @@ class PatientHandler(Handler):
             rows = rows.filter(pk__in=active_patients())
         for raw in query.values.get("_id", []):
             rows = rows.filter(
-                pk__in=[_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]
+                pk__in=[parse_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]
             )
         for alternatives in query.tokens("identifier"):
             either = Q(pk__in=[])
@@ -263,7 +264,7 @@ class PractitionerHandler(Handler):
         ).distinct()
 
     def read(self, grant: Grant, ident: str) -> Page:
-        pk = _uuid(ident)
+        pk = parse_uuid(ident)
         user = self._rows().filter(pk=pk).first() if pk else None
         if user is None:
             raise not_found("Practitioner", ident)
@@ -273,7 +274,7 @@ class PractitionerHandler(Handler):
         rows = self._rows()
         for raw in query.values.get("_id", []):
             rows = rows.filter(
-                pk__in=[_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]
+                pk__in=[parse_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]
             )
         for raw in query.values.get("name", []):
             rows = rows.filter(full_name__icontains=raw)
@@ -343,7 +344,7 @@ class QuestionnaireResponseHandler(Handler):
         return rows
 
     def read(self, grant: Grant, ident: str) -> Page:
-        pk = _uuid(ident)
+        pk = parse_uuid(ident)
         response = self._rows(grant).filter(pk=pk).first() if pk else None
         if response is None:
             raise not_found("QuestionnaireResponse", ident)
@@ -354,7 +355,7 @@ class QuestionnaireResponseHandler(Handler):
         rows = self._rows(grant).filter(self.patient_filter(grant, query, "patient_id"))
         for raw in query.values.get("_id", []):
             rows = rows.filter(
-                pk__in=[_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]
+                pk__in=[parse_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]
             )
         for raw in query.values.get("questionnaire", []):
             wanted = {
@@ -467,7 +468,7 @@ def _merged_page(
         for row in found:
             moment = _as_moment(getattr(row, source.date_field))
             patient = str(_follow(row, source.patient_field))
-            for sub, resource in row_entries(source, row):
+            for sub, resource in source.expand(row):
                 entries.append(Entry(moment, rank, row.pk, sub, patient, resource))
     if after is not None:
         entries = [
@@ -490,10 +491,6 @@ def _follow(row: Any, path: str) -> Any:
     for part in path.split("__"):
         value = getattr(value, part)
     return value
-
-
-def row_entries(source: Source, row: Any) -> list[tuple[int, dict[str, Any]]]:
-    return source.expand(row)
 
 
 def _after(
@@ -643,7 +640,7 @@ def _observation_ids(raw_ids: Iterable[str]) -> dict[str, set[Any]]:
     for ident in raw_ids:
         kind, _, rest = ident.partition("-")
         key = rest.split("-")[0]
-        if kind in {"s", "w"} and (pk := _uuid(key)) is not None:
+        if kind in {"s", "w"} and (pk := parse_uuid(key)) is not None:
             rows[kind].add(pk)
         elif kind == "v" and key.isascii() and key.isdigit() and len(key) < 18:
             rows["v"].add(int(key))
@@ -686,7 +683,9 @@ class RowHandler(Handler):
                 found = source.rows(q)
                 for raw in q.values.get("_id", []):
                     found = found.filter(
-                        pk__in=[_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)]
+                        pk__in=[
+                            parse_uuid(p) or uuid.UUID(int=0) for p in split_values(raw)
+                        ]
                     )
                 for name, make in self.filters.items():
                     for raw in q.values.get(name, []):

@@ -35,7 +35,7 @@ from kapcare.audit.services import (
     record_events,
 )
 from kapcare.fhir import bulk, mapping
-from kapcare.fhir.api import HANDLERS, Handler, Page, Query
+from kapcare.fhir.api import HANDLERS, Handler, Page, Query, parse_uuid
 from kapcare.fhir.auth import Grant, authenticate
 from kapcare.fhir.errors import FhirError, error_response, fhir_json, outcome
 from kapcare.fhir.models import BulkExport
@@ -53,6 +53,7 @@ from kapcare.measures.scoring import ScoringError
 from kapcare.measures.services import submit_questionnaire_response
 from kapcare.patients.models import Patient
 from kapcare.website.context_processors import clinic_for
+from kapcare.website.models import get_clinic_profile
 
 logger = logging.getLogger(__name__)
 JSON_TYPES = (
@@ -215,8 +216,6 @@ def capability_statement() -> dict[str, Any]:
 
 
 def _publisher() -> str:
-    from kapcare.website.models import get_clinic_profile
-
     return get_clinic_profile().name
 
 
@@ -482,7 +481,7 @@ def create_questionnaire_response(request: HttpRequest) -> HttpResponse:
 def _subject_patient(data: dict[str, Any], grant: Grant) -> "Patient":
     reference = str((data.get("subject") or {}).get("reference", ""))
     pk = (
-        _uuid_or_none(reference.removeprefix("Patient/"))
+        parse_uuid(reference.removeprefix("Patient/"))
         if reference.startswith("Patient/")
         else None
     )
@@ -498,13 +497,6 @@ def _subject_patient(data: dict[str, Any], grant: Grant) -> "Patient":
     if patient is None:
         raise FhirError(422, "not-found", f"{reference[:60]} is not known here.")
     return patient
-
-
-def _uuid_or_none(text: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        return None
 
 
 def _authored(data: dict[str, Any]) -> datetime:
@@ -575,7 +567,7 @@ def export_kick_off(
 
 def _own_export(request: HttpRequest, export_id: str) -> tuple[Grant, BulkExport]:
     grant = authenticate(request)
-    pk = _uuid_or_none(export_id)
+    pk = parse_uuid(export_id)
     export = (
         BulkExport.objects.filter(pk=pk, client=grant.client).first() if pk else None
     )

@@ -9,7 +9,7 @@ person exactly one wins; the other is told what blocked it.
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import models, transaction
 from django.http import HttpRequest
@@ -17,7 +17,10 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
+from kapcare.intake import services as intake
+from kapcare.intake.models import ConsultationRequest
 from kapcare.lib.tokens import new_link_token
+from kapcare.patients import services as patients
 from kapcare.patients.models import Patient
 from kapcare.scheduling import notices
 from kapcare.scheduling.forms import staff_with_role
@@ -32,9 +35,6 @@ from kapcare.scheduling.models import (
     WorkingHours,
 )
 from kapcare.website.models import PortalBooking, get_clinic_profile
-
-if TYPE_CHECKING:
-    from kapcare.intake.models import ConsultationRequest
 
 WEEKDAYS = (
     "Monday",
@@ -839,7 +839,7 @@ def self_book(
 def book_consultation_request(
     *,
     request: HttpRequest,
-    consult: "ConsultationRequest",
+    consult: ConsultationRequest,
     person: dict[str, Any],
     appointment_type: AppointmentType,
     clinician: User,
@@ -854,10 +854,6 @@ def book_consultation_request(
     date of birth and sex at birth, which a chart needs), their contact choice
     becomes their message preference, and the request moves to "booked". All or
     nothing: a refused booking leaves no chart behind."""
-    from kapcare.intake import services as intake
-    from kapcare.intake.models import ConsultationRequest
-    from kapcare.patients import services as patients
-
     with transaction.atomic():
         locked = (
             ConsultationRequest.objects.select_for_update(of=("self",))

@@ -13,7 +13,12 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
-from kapcare.website.content import plain_text, reading_minutes, render_markdown
+from kapcare.website.content import (
+    plain_text,
+    reading_minutes,
+    render_markdown,
+    slugify_title,
+)
 from kapcare.website.images import make_renditions
 from kapcare.website.models import Category, Post, SitePage, StaffProfile, Tag
 
@@ -31,8 +36,6 @@ def _audit(
 
 def tags_from_text(text: str) -> list[Tag]:
     """ "ketamine, Anxiety , ketamine" -> the two tags, created when new."""
-    from kapcare.website.content import slugify_title
-
     names: dict[str, str] = {}
     for raw in text.split(","):
         name = " ".join(raw.split())[:40]
