@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.treatment.discharge import ALDRETE_ITEMS
+from kapcare.treatment.infusion import PumpAction
 from kapcare.treatment.models import (
     AdverseEvent,
     DosingSession,
@@ -241,6 +242,35 @@ class StartDoseForm(forms.Form):
         lot = self.fields["lot"]
         assert isinstance(lot, forms.ModelChoiceField)  # noqa: S101 - type narrowing
         lot.queryset = usable_lots(drug)
+
+
+class PumpForm(forms.Form):
+    """Pause, restart, re-rate or stop the infusion; the fields each action needs."""
+
+    rate_ml_per_h = forms.DecimalField(
+        label="New pump rate (mL/h)", min_value=Decimal("0.1"),
+        max_value=Decimal("9999.9"), decimal_places=1,
+    )  # fmt: skip
+    happened_time = forms.TimeField(
+        label="Time, if not now", required=False, widget=TimeInput(format="%H:%M"),
+        help_text="Leave empty to record it as now.",
+    )  # fmt: skip
+    reason = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, action: PumpAction, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if action in (PumpAction.PAUSED, PumpAction.STOPPED):
+            del self.fields["rate_ml_per_h"]
+        elif action == PumpAction.RESUMED:
+            self.fields["rate_ml_per_h"].required = False
+            self.fields["rate_ml_per_h"].label = "Pump rate (mL/h), if it changes"
+        if action == PumpAction.STOPPED:
+            self.fields["reason"].required = True
+            self.fields["reason"].label = "Why it was stopped early"
+        elif action == PumpAction.RESUMED:
+            del self.fields["reason"]
 
 
 class DissociationForm(forms.Form):

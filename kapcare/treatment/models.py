@@ -11,6 +11,12 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from kapcare.treatment.infusion import (
+    InfusionState,
+    PumpAction,
+    PumpEvent,
+    infusion_state,
+)
 from kapcare.treatment.vitals import Limits, Reading
 
 
@@ -360,10 +366,32 @@ class DosingSession(models.Model):
         return self.status == self.Status.IN_PROGRESS
 
     @property
+    def infusion(self) -> InfusionState | None:
+        """The infusion as the pump gave it (pauses, rate changes, a stop), for an
+        IV dose with a calculated infusion time; None before the dose starts."""
+        if (
+            self.dose_started_at is None
+            or not self.infusion_minutes
+            or self.dose_mg is None
+        ):
+            return None
+        return infusion_state(
+            started_at=self.dose_started_at, dose_mg=float(self.dose_mg),
+            planned_minutes=self.infusion_minutes,
+            planned_rate_ml_per_h=self.pump_rate_ml_per_h,
+            events=[e.as_pump_event() for e in self.infusion_events.all()],
+        )  # fmt: skip
+
+    @property
     def dose_ends_at(self) -> Any:
+        """When the dose ended (or will): the infusion's end after its pauses and
+        rate changes; None while the infusion is paused."""
         if self.dose_started_at is None:
             return None
-        return self.dose_started_at + timedelta(minutes=self.infusion_minutes or 0)
+        state = self.infusion
+        if state is None:
+            return self.dose_started_at
+        return state.ends_at
 
 
 class VitalSign(models.Model):
@@ -413,6 +441,40 @@ class VitalSign(models.Model):
     @property
     def is_late_entry(self) -> bool:
         return (self.recorded_at - self.taken_at) > timedelta(minutes=5)
+
+
+class InfusionEvent(models.Model):
+    """The nurse paused, restarted, changed the rate of, or stopped the infusion
+    pump, at the time it happened."""
+
+    class Action(models.TextChoices):
+        PAUSED = PumpAction.PAUSED, "Paused"
+        RESUMED = PumpAction.RESUMED, "Restarted"
+        RATE_CHANGED = PumpAction.RATE_CHANGED, "Rate changed"
+        STOPPED = PumpAction.STOPPED, "Stopped"
+
+    session = models.ForeignKey(
+        DosingSession, on_delete=models.PROTECT, related_name="infusion_events"
+    )
+    action = models.CharField(max_length=12, choices=Action.choices)
+    at = models.DateTimeField()
+    rate_ml_per_h = models.DecimalField(
+        max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    reason = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "recorded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} at {self.at:%H:%M}"
+
+    def as_pump_event(self) -> PumpEvent:
+        return PumpEvent(self.at, PumpAction(self.action), self.rate_ml_per_h)
 
 
 class DissociationRating(models.Model):

@@ -21,10 +21,17 @@ from kapcare.patients.models import Patient
 from kapcare.safety.models import SafetyAlert
 from kapcare.safety.services import raise_safety_alert
 from kapcare.treatment import discharge, dosing
+from kapcare.treatment.infusion import (
+    InfusionError,
+    PumpAction,
+    PumpEvent,
+    check_action,
+)
 from kapcare.treatment.models import (
     AdverseEvent,
     DissociationRating,
     DosingSession,
+    InfusionEvent,
     KetamineLot,
     Protocol,
     RegisterEntry,
@@ -598,6 +605,61 @@ def start_dose(
             object_id=fresh.pk,
             summary=f"Started the dose: {fresh.dose_mg} mg from lot {lot.lot_number}",
         )  # fmt: skip
+
+
+PUMP_SUMMARIES = {
+    PumpAction.PAUSED: "Paused the infusion",
+    PumpAction.RESUMED: "Restarted the infusion",
+    PumpAction.RATE_CHANGED: "Changed the infusion rate",
+    PumpAction.STOPPED: "Stopped the infusion",
+}
+
+
+def record_pump_action(
+    *,
+    request: HttpRequest | None,
+    session: DosingSession,
+    action: PumpAction,
+    at: datetime | None,
+    rate_ml_per_h: Decimal | None,
+    reason: str,
+    by: User,
+) -> InfusionEvent:
+    """Pause, restart, re-rate or stop the infusion at the time it happened (now
+    unless given). Replays what the pump did so far and refuses what that state does
+    not allow, so a double click on "Pause" records one pause."""
+    with transaction.atomic():
+        fresh = _lock(session)
+        if fresh.dose_started_at is None:
+            raise TreatmentError("The dose has not started.")
+        state = fresh.infusion
+        if state is None:
+            raise TreatmentError("This dose is not an infusion.")
+        if action == PumpAction.STOPPED and not reason.strip():
+            raise TreatmentError("Give the reason the infusion was stopped early.")
+        event = PumpEvent(at or timezone.now(), action, rate_ml_per_h)
+        try:
+            check_action(
+                state, event, started_at=fresh.dose_started_at, now=timezone.now()
+            )
+        except InfusionError as exc:
+            raise TreatmentError(str(exc)) from None
+        recorded = InfusionEvent.objects.create(
+            session=fresh, action=action, at=event.at, rate_ml_per_h=rate_ml_per_h,
+            reason=reason.strip(), recorded_by=by,
+        )  # fmt: skip
+        _touch(fresh, [])
+        local = timezone.localtime(event.at)
+        rate = f" at {rate_ml_per_h} mL/h" if rate_ml_per_h is not None else ""
+        _record(
+            request, patient=fresh.patient, object_type="dosing_session",
+            object_id=fresh.pk,
+            summary=f"{PUMP_SUMMARIES[action]}{rate} at {local:%H:%M}",
+            detail={"action": str(action), "at": event.at.isoformat(),
+                    "rate_ml_per_h": str(rate_ml_per_h) if rate_ml_per_h is not None else None,
+                    "reason": reason.strip()},
+        )  # fmt: skip
+        return recorded
 
 
 def rate_dissociation(

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.forms import BaseForm
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +30,7 @@ from kapcare.treatment.forms import (
     DissociationForm,
     DoseForm,
     NoteForm,
+    PumpForm,
     ReasonForm,
     StartDoseForm,
     VitalsForm,
@@ -37,7 +38,13 @@ from kapcare.treatment.forms import (
     WitnessForm,
     at_time_today,
 )
-from kapcare.treatment.models import DosingSession, Protocol, TreatmentCourse
+from kapcare.treatment.infusion import PumpAction
+from kapcare.treatment.models import (
+    DosingSession,
+    InfusionEvent,
+    Protocol,
+    TreatmentCourse,
+)
 from kapcare.treatment.predicted import session_prediction
 from kapcare.treatment.vitals import flags_for, next_vitals_due
 
@@ -172,6 +179,12 @@ def _session_of(patient: Patient, session_id: str) -> DosingSession:
             "completed_by",
             "signed_by",
         )
+        .prefetch_related(
+            Prefetch(
+                "infusion_events",
+                queryset=InfusionEvent.objects.select_related("recorded_by"),
+            )
+        )
         .filter(pk=session_id, patient=patient)
         .first()
     )
@@ -254,6 +267,12 @@ def _session_context(
         ),
         "witness_form": bound.get("witness") or WitnessForm(user=user, prefix="witness"),
         "start_form": bound.get("start") or StartDoseForm(drug=protocol.drug, prefix="start"),
+        "pump_forms": {
+            str(action): bound.get(f"pump-{action}") or PumpForm(action=action, prefix=f"pump-{action}")
+            for action in PumpAction
+        },
+        "infusion": session.infusion,
+        "infusion_events": session.infusion_events.all(),
         "cadss_form": bound.get("cadss") or DissociationForm(prefix="cadss"),
         "note_form": bound.get("note") or NoteForm(prefix="note"),
         "ae_form": bound.get("adverse_event") or AdverseEventForm(prefix="adverse_event"),
@@ -352,6 +371,32 @@ def _start(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseFor
         request=request, session=session, lot=form.cleaned_data["lot"], by=request.user
     )
     return "Dose started; drawn from the register."
+
+
+PUMP_DONE = {
+    PumpAction.PAUSED: "Infusion paused; the predicted curve now follows the pause.",
+    PumpAction.RESUMED: "Infusion restarted.",
+    PumpAction.RATE_CHANGED: "Pump rate changed.",
+    PumpAction.STOPPED: "Infusion stopped. Record the drug left in the bag as waste "
+    "in the register.",
+}
+
+
+def _pump(action: PumpAction) -> Callable[[AuthenticatedHttpRequest, DosingSession], BaseForm | str]:  # fmt: skip
+    def step(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseForm | str:  # fmt: skip
+        form = PumpForm(request.POST, action=action, prefix=f"pump-{action}")
+        if not form.is_valid():
+            return form
+        happened = form.cleaned_data["happened_time"]
+        services.record_pump_action(
+            request=request, session=session, action=action,
+            at=at_time_today(happened) if happened is not None else None,
+            rate_ml_per_h=form.cleaned_data.get("rate_ml_per_h"),
+            reason=form.cleaned_data.get("reason", ""), by=request.user,
+        )  # fmt: skip
+        return PUMP_DONE[action]
+
+    return step
 
 
 def _cadss(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseForm | str:
@@ -468,6 +513,7 @@ STEPS: dict[
     "dose": _dose,
     "witness": _witness,
     "start": _start,
+    **{f"pump-{action}": _pump(action) for action in PumpAction},
     "cadss": _cadss,
     "note": _note,
     "adverse_event": _adverse_event,
