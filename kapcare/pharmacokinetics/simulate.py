@@ -116,6 +116,18 @@ def amounts(
     times_min: Sequence[float] | Array,
 ) -> Array:
     """Amounts (mg) in every compartment, shape (patients, times, compartments)."""
+    return _solve(rates_batch, schedule, times_min, central_only=False)
+
+
+def _solve(
+    rates_batch: Sequence[Rates],
+    schedule: Sequence[Dose],
+    times_min: Sequence[float] | Array,
+    *,
+    central_only: bool,
+) -> Array:
+    """The amounts; with `central_only`, only the central compartment's (patients,
+    times, 1), mapped back from eigen-coordinates by the first row of V alone."""
     check_schedule(schedule)
     times = np.asarray(times_min, dtype=float)
     if np.any(times < 0):
@@ -131,7 +143,8 @@ def amounts(
     unit[0] = 1.0
     drive = np.einsum("pij,j->pi", inverse, unit)  # V⁻¹ e₁, shape (p, n)
     state = np.zeros((len(rates_batch), n))  # in eigen-coordinates: V⁻¹ A
-    result = np.zeros((len(rates_batch), times.size, n))
+    back = vectors[:, :1, :] if central_only else vectors  # rows of V to map back
+    result = np.zeros((len(rates_batch), times.size, back.shape[1]))
     boluses = [d for d in schedule if isinstance(d, Bolus)]
     for start, end, rate in _events(schedule):
         for bolus in boluses:
@@ -144,7 +157,7 @@ def amounts(
             local = state[:, None, :] * growth + drive[:, None, :] * rate * (
                 (growth - 1.0) / eigenvalues[:, None, :]
             )
-            result[:, inside, :] = np.einsum("pij,ptj->pti", vectors, local)
+            result[:, inside, :] = np.matmul(local, back.transpose(0, 2, 1))
         if np.isfinite(end):
             growth_end = np.exp(eigenvalues * (end - start))
             state = state * growth_end + drive * rate * (
@@ -159,7 +172,7 @@ def concentrations(
     times_min: Sequence[float] | Array,
 ) -> Array:
     """Central (plasma) concentration in ng/mL, shape (patients, times)."""
-    central = amounts(rates_batch, schedule, times_min)[:, :, 0]
+    central = _solve(rates_batch, schedule, times_min, central_only=True)[:, :, 0]
     volumes = np.array([r.v1_litres for r in rates_batch])
     result: Array = central / volumes[:, None] * 1000.0  # mg/L = µg/mL -> ng/mL
     return result

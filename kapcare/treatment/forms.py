@@ -269,7 +269,11 @@ class PumpForm(forms.Form):
         if action == PumpAction.STOPPED:
             self.fields["reason"].required = True
             self.fields["reason"].label = "Why it was stopped early"
-        elif action == PumpAction.RESUMED:
+        elif action == PumpAction.PAUSED:
+            self.fields["reason"].label = "Why it was paused"
+        elif action == PumpAction.RATE_CHANGED:
+            self.fields["reason"].label = "Why the rate changed"
+        else:
             del self.fields["reason"]
 
 

@@ -163,6 +163,23 @@ def test_a_nurse_runs_an_iv_session_and_a_physician_cosigns(
     expect(predicted).to_contain_text("Kamp 2020")
     expect(predicted).to_contain_text("185 ng/mL")
 
+    # The patient asks for a break: the pump is paused and restarted, and the
+    # predicted curve follows what the pump gave.
+    dose = page.get_by_role("region", name="3. Dose")
+    dose.get_by_text("Pause the infusion").click()
+    dose.get_by_label("Why it was paused").fill("Patient asked for a break")
+    dose.get_by_role("button", name="Pause", exact=True).click()
+    expect(
+        page.get_by_text("Infusion paused; the predicted curve now follows the pause.")
+    ).to_be_visible()
+    expect(predicted).to_contain_text("the curve assumes the pump stays paused")
+    expect(page.get_by_role("region", name="Infusion pump")).to_contain_text(
+        "Patient asked for a break"
+    )
+    page.get_by_role("button", name="Restart").click()
+    expect(page.get_by_text("Infusion restarted.")).to_be_visible()
+    expect(predicted).to_contain_text("Follows the pump's recorded pauses")
+
     _vitals(page, 132, 84, 80, 97)
     _vitals(page, 158, 96, 92, 96)
     flowsheet = page.locator("table.flowsheet")

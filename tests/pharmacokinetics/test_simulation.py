@@ -216,3 +216,19 @@ def test_bad_command_lines_exit_with_code_2(args: list[str], words: str) -> None
     with pytest.raises(CommandError, match=words) as refused:
         call_command("pk", "simulate", *args, stdout=StringIO())
     assert refused.value.returncode == 2
+
+
+@pytest.mark.parametrize("code", MODELS)
+def test_the_plasma_shortcut_equals_the_central_amount_over_its_volume(
+    code: str,
+) -> None:
+    """concentrations() maps back only the central compartment; it must equal
+    amounts()'s central column ÷ V1 (mg/L -> ng/mL)."""
+    rates = [MODELS[code].rates_for(w) for w in (50.0, 90.0)]
+    schedule: list[Dose] = [Bolus(0, 10), Infusion(5, 40, 0.8), Infusion(60, 10, 2.0)]
+    times = np.linspace(0, 240, 97)
+    central = amounts(rates, schedule, times)[:, :, 0]
+    volumes = np.array([r.v1_litres for r in rates])[:, None]
+    np.testing.assert_allclose(
+        concentrations(rates, schedule, times), central / volumes * 1000, rtol=1e-12
+    )
