@@ -764,7 +764,7 @@ class MedicationAdministrationHandler(RowHandler):
     sources = (
         Source(
             lambda q: DosingSession.objects.filter(dose_started_at__isnull=False)
-            .select_related("course__protocol"),
+            .select_related("course__protocol").prefetch_related("infusion_events"),
             "patient_id", "dose_started_at", _whole(mapping.medication_administration),
             changed=("updated_at",),
         ),

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.contactpoint import ContactPoint
@@ -294,9 +295,22 @@ def medication_administration(session: "DosingSession") -> dict[str, Any]:
         for user_id in (session.dose_calculated_by_id, session.dose_witness_id)
         if user_id
     ]
+    given = (
+        session.dose_given_mg if session.dose_given_mg is not None else session.dose_mg
+    )
+    status = "in-progress" if session.status == "in_progress" else "completed"
+    if session.dose_given_mg is not None:
+        status = "stopped"  # the infusion was stopped early; `dose` is what was given
+    elif (
+        session.status == "in_progress"
+        and session.infusion
+        and session.infusion.is_paused
+    ):
+        status = "on-hold"
+    ends = session.dose_ends_at
     dosage = MedicationAdministrationDosage(
         route=CodeableConcept(coding=[Coding(system=SNOMED, code=code, display=display)]),
-        dose=_quantity(session.dose_mg, "mg") if session.dose_mg is not None else None,
+        dose=_quantity(given, "mg") if given is not None else None,
         rateQuantity=(
             Quantity(value=Decimal(str(session.pump_rate_ml_per_h)), unit="mL/h",
                      system=UCUM, code="mL/h")
@@ -305,11 +319,14 @@ def medication_administration(session: "DosingSession") -> dict[str, Any]:
     )  # fmt: skip
     return MedicationAdministration(
         id=str(session.pk),
-        status="in-progress" if session.status == "in_progress" else "completed",
+        status=status,
         medicationCodeableConcept=CodeableConcept(text=protocol.get_drug_display()),
         subject=Reference(reference=f"Patient/{session.patient_id}"),
         context=Reference(reference=f"Encounter/{session.pk}"),
-        effectivePeriod=Period(start=session.dose_started_at),
+        effectivePeriod=Period(
+            start=session.dose_started_at,
+            end=ends if ends is not None and ends <= timezone.now() else None,
+        ),
         performer=performers or None,
         dosage=dosage,
     ).model_dump(mode="json", exclude_none=True)

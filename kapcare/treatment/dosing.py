@@ -88,6 +88,10 @@ def calculate_dose(given: DoseInput) -> DoseCalculation:
         working.append(f"Dose: {dose} mg (fixed dose as prescribed)")
     else:
         raise DoseError("The course has no prescribed dose.")
+    if dose <= 0:
+        raise DoseError(
+            "The dose rounds to 0 mg: check the weight and the prescribed dose."
+        )
     if given.max_dose_mg is not None and dose > given.max_dose_mg:
         raise DoseError(
             f"{dose} mg is above this protocol's maximum of {given.max_dose_mg} mg."

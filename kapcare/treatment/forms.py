@@ -3,7 +3,7 @@
 Numeric bounds here are typing checks (a 3-digit weight typed as 7 kg), not clinical
 thresholds; the clinical limits are on the protocol template."""
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -42,6 +42,17 @@ def clinicians_who_dose(exclude: User | None = None) -> QuerySet[User]:
 def at_time_today(value: time) -> datetime:
     """A clock time entered on the session page, as today in the clinic's time zone."""
     return timezone.make_aware(datetime.combine(timezone.localdate(), value))
+
+
+def latest_at_time(value: time) -> datetime:
+    """A clock time entered after the fact: its latest occurrence that is not in the
+    future, in the clinic's time zone, so 23:55 entered at 00:05 is last night. An
+    hour repeated when clocks go back is read as its first occurrence."""
+    now = timezone.localtime()
+    today = timezone.make_aware(datetime.combine(now.date(), value))
+    if today <= now + timedelta(minutes=1):
+        return today
+    return timezone.make_aware(datetime.combine(now.date() - timedelta(days=1), value))
 
 
 class TimeInput(forms.TimeInput):

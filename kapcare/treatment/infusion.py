@@ -86,6 +86,8 @@ def infusion_state(
     """Replays the pump events in order from the start. While the pump runs the
     remaining dose goes at the current rate until the bag is empty; while paused
     nothing is given and the end is unknown."""
+    if dose_mg <= 0 or planned_minutes <= 0:
+        return InfusionState(ends_at=started_at, dose_mg=max(dose_mg, 0.0))
     planned_mg_per_min = dose_mg / planned_minutes
     rate = planned_rate_ml_per_h
 
@@ -123,8 +125,9 @@ def infusion_state(
         elif event.action == PumpAction.RATE_CHANGED:
             rate = event.rate_ml_per_h or rate
         else:
-            running, paused_since = False, None
-            stopped_at = ends_at = event.at
+            # Stopped while paused: nothing has flowed since the pause.
+            ends_at = paused_since or event.at
+            running, paused_since, stopped_at = False, None, event.at
             break
     else:
         if running:

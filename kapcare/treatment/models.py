@@ -301,6 +301,10 @@ class DosingSession(models.Model):
     )  # fmt: skip
     dose_witnessed_at = models.DateTimeField(null=True, blank=True)
     dose_started_at = models.DateTimeField(null=True, blank=True)
+    dose_given_mg = models.DecimalField(
+        max_digits=7, decimal_places=1, null=True, blank=True,
+        help_text="Set when the infusion is stopped early: the dose the pump gave.",
+    )  # fmt: skip
     dose_lot = models.ForeignKey(
         "treatment.KetamineLot", null=True, blank=True, on_delete=models.PROTECT,
         related_name="+",
@@ -381,6 +385,14 @@ class DosingSession(models.Model):
             planned_rate_ml_per_h=self.pump_rate_ml_per_h,
             events=[e.as_pump_event() for e in self.infusion_events.all()],
         )  # fmt: skip
+
+    @property
+    def infusion_finished(self) -> bool:
+        """No drug is flowing now or later: not an infusion, finished, or stopped."""
+        state = self.infusion
+        return state is None or (
+            state.ends_at is not None and state.ends_at <= timezone.now()
+        )
 
     @property
     def dose_ends_at(self) -> Any:

@@ -632,6 +632,10 @@ def record_pump_action(
         fresh = _lock(session)
         if fresh.dose_started_at is None:
             raise TreatmentError("The dose has not started.")
+        if fresh.discharged_at is not None:
+            raise TreatmentError(
+                "The patient was discharged; add a note instead of changing the pump record."
+            )
         state = fresh.infusion
         if state is None:
             raise TreatmentError("This dose is not an infusion.")
@@ -648,7 +652,13 @@ def record_pump_action(
             session=fresh, action=action, at=event.at, rate_ml_per_h=rate_ml_per_h,
             reason=reason.strip(), recorded_by=by,
         )  # fmt: skip
-        _touch(fresh, [])
+        changed: list[str] = []
+        if action == PumpAction.STOPPED:
+            stopped = fresh.infusion
+            assert stopped is not None  # noqa: S101 - it was an infusion a moment ago
+            fresh.dose_given_mg = Decimal(str(round(stopped.given_mg, 1)))
+            changed.append("dose_given_mg")
+        _touch(fresh, changed)
         local = timezone.localtime(event.at)
         rate = f" at {rate_ml_per_h} mL/h" if rate_ml_per_h is not None else ""
         _record(
@@ -850,6 +860,11 @@ def discharge_patient(
             raise TreatmentError("No dose was given in this session.")
         if fresh.discharged_at is not None:
             raise TreatmentError("The patient was already discharged.")
+        if not fresh.infusion_finished:
+            raise TreatmentError(
+                "The infusion is still running or paused: stop it (with the reason) "
+                "before an early discharge."
+            )
         gate = discharge_gate_for(fresh)
         if not gate.is_open:
             if not override_reason.strip():

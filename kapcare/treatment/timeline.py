@@ -50,7 +50,7 @@ def timeline_for(patient: Patient, since: datetime | None) -> list[TimelineEntry
                 s.dose_started_at or s.opened_at,
                 "dose",
                 f"Dosing session {s.number}: "
-                + (f"{s.dose_mg} mg{per_kg}" if s.dose_started_at else "no dose given"),
+                + (f"{_given(s)}{per_kg}" if s.dose_started_at else "no dose given"),
                 f"{s.course.protocol} · {s.get_status_display()}",
                 s.get_absolute_url(),
             )
@@ -90,3 +90,11 @@ def timeline_for(patient: Patient, since: datetime | None) -> list[TimelineEntry
         )
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries
+
+
+def _given(session: DosingSession) -> str:
+    if session.dose_given_mg is not None:
+        return (
+            f"{session.dose_given_mg} of {session.dose_mg} mg (infusion stopped early)"
+        )
+    return f"{session.dose_mg} mg"

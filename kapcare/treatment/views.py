@@ -37,6 +37,7 @@ from kapcare.treatment.forms import (
     WasteForm,
     WitnessForm,
     at_time_today,
+    latest_at_time,
 )
 from kapcare.treatment.infusion import PumpAction
 from kapcare.treatment.models import (
@@ -390,7 +391,7 @@ def _pump(action: PumpAction) -> Callable[[AuthenticatedHttpRequest, DosingSessi
         happened = form.cleaned_data["happened_time"]
         services.record_pump_action(
             request=request, session=session, action=action,
-            at=at_time_today(happened) if happened is not None else None,
+            at=latest_at_time(happened) if happened is not None else None,
             rate_ml_per_h=form.cleaned_data.get("rate_ml_per_h"),
             reason=form.cleaned_data.get("reason", ""), by=request.user,
         )  # fmt: skip

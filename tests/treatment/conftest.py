@@ -13,6 +13,7 @@ from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.patients.models import Patient
 from kapcare.treatment import services
+from kapcare.treatment.infusion import PumpAction
 from kapcare.treatment.models import (
     DosingSession,
     KetamineLot,
@@ -30,6 +31,14 @@ def request_by(user: User) -> HttpRequest:
     request = RequestFactory().post("/")
     request.user = user
     return request
+
+
+def stop_infusion(session: DosingSession, by: User) -> None:
+    """Stop the pump now: an early discharge needs the infusion stopped first."""
+    services.record_pump_action(
+        request=None, session=session, action=PumpAction.STOPPED, at=None,
+        rate_ml_per_h=None, reason="Stopped for an early discharge", by=by,
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from tests.treatment.conftest import (
     ready_to_dose,
     receive,
     request_by,
+    stop_infusion,
 )
 
 pytestmark = pytest.mark.django_db
@@ -142,6 +143,7 @@ def _event(session: DosingSession, nurse: User, **values: object) -> AdverseEven
 def test_an_event_found_after_sign_off_still_alerts(
     dosed_session: DosingSession, nurse: User, physician: User
 ) -> None:
+    stop_infusion(dosed_session, physician)
     services.discharge_patient(
         request=None, session=dosed_session, override_reason="t", by=physician
     )
@@ -168,6 +170,7 @@ def test_a_moderate_resolved_event_does_not_alert(
 def test_the_clinician_who_completed_cannot_co_sign(
     dosed_session: DosingSession, physician: User
 ) -> None:
+    stop_infusion(dosed_session, physician)
     services.discharge_patient(
         request=None, session=dosed_session, override_reason="t", by=physician
     )
@@ -180,6 +183,7 @@ def test_no_wastage_against_a_signed_session(
     dosed_session: DosingSession, nurse: User, second_nurse: User, physician: User,
     lot: KetamineLot,
 ) -> None:  # fmt: skip
+    stop_infusion(dosed_session, physician)
     services.discharge_patient(
         request=None, session=dosed_session, override_reason="t", by=physician
     )

@@ -120,3 +120,9 @@ def test_the_dose_is_weight_times_mg_per_kg_to_a_tenth(
     assert result.draw_volume_ml is not None
     assert abs(result.draw_volume_ml * conc - result.dose_mg) <= D("0.005") * conc
     assert result.dose_mg <= weight * D("1.0") + D("0.05")
+
+
+def test_a_dose_that_rounds_to_zero_is_refused() -> None:
+    """20 kg × 0.001 mg/kg = 0.02 mg, which rounds to 0.0 mg: no infusion of nothing."""
+    with pytest.raises(DoseError, match="rounds to 0 mg"):
+        calculate_dose(iv(weight_kg=Decimal("20"), dose_mg_per_kg=Decimal("0.001")))

@@ -29,6 +29,7 @@ from tests.treatment.conftest import (
     ready_to_dose,
     receive,
     request_by,
+    stop_infusion,
 )
 
 pytestmark = pytest.mark.django_db
@@ -410,6 +411,7 @@ def test_early_discharge_needs_a_physician_and_a_reason(
 
 
 def sign_off(session: DosingSession, nurse: User, physician: User) -> None:
+    stop_infusion(session, physician)
     services.discharge_patient(
         request=request_by(physician), session=session, override_reason="Test",
         by=physician,
@@ -438,6 +440,7 @@ def test_a_session_is_completed_by_the_nurse_then_cosigned(
 def test_a_nurse_cannot_cosign(
     dosed_session: DosingSession, nurse: User, physician: User
 ) -> None:
+    stop_infusion(dosed_session, physician)
     services.discharge_patient(
         request=request_by(physician), session=dosed_session, override_reason="Test",
         by=physician,

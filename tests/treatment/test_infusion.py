@@ -131,25 +131,24 @@ def test_no_rate_change_without_a_calculated_pump_rate() -> None:
 @given(
     st.lists(
         st.tuples(
-            st.integers(1, 30),
-            st.sampled_from([PumpAction.PAUSED, PumpAction.RESUMED, PumpAction.RATE_CHANGED]),
-            st.integers(50, 400),
+            st.integers(0, 30),
+            st.sampled_from(list(PumpAction)),
+            st.one_of(st.none(), st.integers(50, 400)),
         ),
-        max_size=8,
+        max_size=10,
     )
 )  # fmt: skip
 def test_any_valid_sequence_gives_the_whole_dose_once_the_bag_is_empty(
-    steps: list[tuple[int, PumpAction, int]],
+    steps: list[tuple[int, PumpAction, int | None]],
 ) -> None:
-    """Whatever the pauses and rates, the runs never overlap, the pump never gives
-    more than the bag holds, and a running pump ends with exactly the dose."""
+    """Whatever the pauses, rates and stops (same-minute actions included), the
+    runs never overlap, the pump never gives more than the bag holds, the end is
+    the last run's end, and a pump left running ends with exactly the dose."""
     events: list[PumpEvent] = []
     at = START
     for gap, action, rate in steps:
         at += timedelta(minutes=gap)
-        event = PumpEvent(
-            at, action, Decimal(rate) if action != PumpAction.PAUSED else None
-        )
+        event = PumpEvent(at, action, Decimal(rate) if rate is not None else None)
         try:
             check_action(
                 state_after(*events), event, started_at=START, now=minute(10_000)
@@ -161,8 +160,26 @@ def test_any_valid_sequence_gives_the_whole_dose_once_the_bag_is_empty(
     assert all(a.end <= b.start for a, b in pairwise(state.runs))
     assert state.given_mg <= 35.0 * (1 + 1e-6)  # to the microsecond of a datetime
     if state.paused_since is None:
-        assert state.ends_at is not None
+        assert state.ends_at == state.runs[-1].end
+    if state.paused_since is None and state.stopped_at is None:
         assert state.given_mg == pytest.approx(35.0)
+
+
+def test_a_stop_while_paused_ends_the_infusion_at_the_pause() -> None:
+    state = state_after(
+        PumpEvent(minute(10), PumpAction.PAUSED),
+        PumpEvent(minute(30), PumpAction.STOPPED),
+    )
+    assert state.ends_at == minute(10) and state.stopped_at == minute(30)
+    assert state.given_mg == pytest.approx(8.75)
+
+
+def test_a_zero_dose_has_no_runs_and_ends_at_its_start() -> None:
+    state = infusion_state(
+        started_at=START, dose_mg=0.0, planned_minutes=40,
+        planned_rate_ml_per_h=RATE, events=[],
+    )  # fmt: skip
+    assert state.runs == [] and state.ends_at == START
 
 
 # In a dosing session (the database)
@@ -358,11 +375,12 @@ def test_a_rate_change_entered_after_the_fact_takes_its_time(
     at = timezone.localtime(session.dose_started_at + timedelta(minutes=5)).replace(second=0, microsecond=0)  # fmt: skip
     if at < session.dose_started_at:
         at += timedelta(minutes=1)
-    client_for(nurse).post(
+    response = client_for(nurse).post(
         step(session, "pump-rate_changed"),
         {"pump-rate_changed-rate_ml_per_h": "76.3",
          "pump-rate_changed-happened_time": at.strftime("%H:%M")},
     )  # fmt: skip
+    assert response.status_code == 302
     event = InfusionEvent.objects.get(session=session)
     assert event.at == at and event.rate_ml_per_h == Decimal("76.3")
 
@@ -383,3 +401,85 @@ def test_the_session_page_query_count_does_not_grow_with_pump_actions(
     with django_assert_max_num_queries(len(few)):  # type: ignore[operator]
         response = client.get(session.get_absolute_url())
     assert response.content.decode().count("<td>Paused</td>") == 10
+
+
+@pytest.mark.django_db
+def test_a_missed_pause_can_be_entered_after_the_planned_end(
+    client_for: ClientFor, nurse: User, dosed_session: DosingSession
+) -> None:
+    """The planned 40 min have passed but the pump was paused 10 min and the nurse
+    forgot to record it: the page still offers the pause, with its time, and the
+    infusion's end moves."""
+    session = _started_minutes_ago(dosed_session, 45)
+    assert session.dose_started_at is not None
+    body = client_for(nurse).get(session.get_absolute_url()).content.decode()
+    assert "The pump has finished" in body and "Pause the infusion" in body
+    _pump(session, nurse, PumpAction.PAUSED, 20)
+    _pump(session, nurse, PumpAction.RESUMED, 30)
+    fresh = DosingSession.objects.get(pk=session.pk)
+    assert fresh.dose_ends_at == session.dose_started_at + timedelta(minutes=50)
+
+
+@pytest.mark.django_db
+def test_an_early_discharge_needs_the_pump_stopped_and_nothing_changes_after_discharge(
+    nurse: User, physician: User, dosed_session: DosingSession
+) -> None:
+    session = _started_minutes_ago(dosed_session, 20)
+    _pump(session, nurse, PumpAction.PAUSED, 10)
+    with pytest.raises(services.TreatmentError, match="still running or paused"):
+        services.discharge_patient(
+            request=request_by(physician), session=session,
+            override_reason="Patient insists on leaving", by=physician,
+        )  # fmt: skip
+    _pump(session, physician, PumpAction.STOPPED, 15, reason="Patient wants to stop")
+    fresh = DosingSession.objects.get(pk=session.pk)
+    assert fresh.dose_given_mg == Decimal("8.8")  # 10 of 40 min of 35 mg
+    services.discharge_patient(
+        request=request_by(physician), session=fresh,
+        override_reason="Patient insists on leaving", by=physician,
+    )  # fmt: skip
+    with pytest.raises(services.TreatmentError, match="was discharged"):
+        _pump(fresh, nurse, PumpAction.RESUMED, 16)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("now_local", "entered", "expected_local"),
+    [
+        ("2026-12-08 00:05", "23:55", "2026-12-07 23:55"),
+        ("2026-12-08 10:20", "10:05", "2026-12-08 10:05"),
+    ],
+)
+def test_a_time_entered_afterwards_is_its_latest_past_occurrence(
+    now_local: str, entered: str, expected_local: str
+) -> None:
+    from datetime import time as clock
+
+    from kapcare.treatment.forms import latest_at_time
+
+    toronto = timezone.get_default_timezone()
+    now = datetime.strptime(now_local, "%Y-%m-%d %H:%M").replace(tzinfo=toronto)
+    with time_machine.travel(now, tick=False):
+        hour, minute_ = (int(x) for x in entered.split(":"))
+        got = latest_at_time(clock(hour, minute_))
+    assert timezone.localtime(got).strftime("%Y-%m-%d %H:%M") == expected_local
+
+
+@pytest.mark.django_db
+def test_fhir_reports_a_stopped_infusion_with_the_dose_given(
+    nurse: User, dosed_session: DosingSession
+) -> None:
+    from kapcare.fhir.mapping import medication_administration
+
+    session = _started_minutes_ago(dosed_session, 40)
+    _pump(session, nurse, PumpAction.STOPPED, 30, reason="Nausea")
+    fresh = DosingSession.objects.select_related("course__protocol").get(pk=session.pk)
+    resource = medication_administration(fresh)
+    assert resource["status"] == "stopped"
+    assert resource["dosage"]["dose"]["value"] == 26.2  # 30 of 40 min of 35 mg
+    started = session.dose_started_at
+    assert started is not None
+    ended = started + timedelta(minutes=30)
+    assert resource["effectivePeriod"]["end"].startswith(
+        ended.strftime("%Y-%m-%dT%H:%M")
+    )

@@ -23,7 +23,13 @@ from kapcare.treatment.models import (
 )
 from tests.conftest import ClientFor
 from tests.factories import PASSWORD
-from tests.treatment.conftest import IV, NORMAL_VITALS, ready_to_dose, request_by
+from tests.treatment.conftest import (
+    IV,
+    NORMAL_VITALS,
+    ready_to_dose,
+    request_by,
+    stop_infusion,
+)
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -185,6 +191,7 @@ def test_a_double_submitted_start_draws_once(
 def test_the_nurse_cannot_co_sign_through_the_page(
     client_for: ClientFor, nurse: User, physician: User, dosed_session: DosingSession
 ) -> None:
+    stop_infusion(dosed_session, physician)
     services.discharge_patient(
         request=request_by(physician), session=dosed_session,
         override_reason="test", by=physician,
