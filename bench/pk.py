@@ -60,7 +60,7 @@ def _best(repeats: int, work: "object") -> float:
     return best
 
 
-def measure(repeats: int = 5) -> dict[str, PkFigures]:
+def measure(repeats: int = 10) -> dict[str, PkFigures]:
     """Best-of-`repeats` seconds per model for the batch, ours and the baseline's,
     and how far apart their curves are."""
     weights = np.linspace(45, 140, PATIENTS)

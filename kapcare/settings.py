@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "kapcare.treatment",
     "kapcare.scheduling",
     "kapcare.fhir",
+    "kapcare.outcomes",
 ]
 
 MIDDLEWARE = [

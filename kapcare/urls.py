@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("kapcare.treatment.urls")),
     path("", include("kapcare.scheduling.urls")),
     path("", include("kapcare.fhir.urls")),
+    path("", include("kapcare.outcomes.urls")),
 ]

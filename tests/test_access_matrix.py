@@ -79,6 +79,8 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "accounts:staff_reset_two_factor": ("post", {"clinic_admin"}),
     "accounts:staff_send_setup_link": ("post", {"clinic_admin"}),
     "audit:event_list": ("get", {"clinic_admin"}),
+    "outcomes:dashboard": ("get", {"physician", "clinic_admin"}),
+    "outcomes:cohort_csv": ("post", {"physician", "clinic_admin"}),
     "website:clinic_settings": ("get", {"clinic_admin"}),
     "measures:instrument_list": ("get", {"front_desk", "clinic_admin"} | CLINICAL),
     "measures:instrument_detail": ("get", {"front_desk", "clinic_admin"} | CLINICAL),

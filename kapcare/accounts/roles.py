@@ -1,4 +1,4 @@
-"""The clinic's roles and what each may do (groups created by migrations 0002-0007).
+"""The clinic's roles and what each may do (groups created by migrations 0002-0008).
 
 A migration keeps its own frozen copy of this table; tests/accounts/test_roles.py
 fails when the two drift apart, so a change here needs a new migration.
@@ -46,6 +46,7 @@ _PRESCRIBING = (
     "treatment.change_protocol",
 )
 
+_OUTCOMES = ("outcomes.view_clinic_outcomes",)
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
     Role.CLINIC_ADMIN: (
         "accounts.manage_staff",
@@ -53,6 +54,8 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         "website.change_clinicprofile",
         *_ROTA,
         *_SITE_EDITING,
+        *_OUTCOMES,
+        "outcomes.export_identifiable",
     ),
     Role.PHYSICIAN: (
         *_CLINICAL,
@@ -62,6 +65,7 @@ ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
         *_THERAPY_NOTES,
         *_BOOKING,
         *_WRITING,
+        *_OUTCOMES,
     ),
     Role.NURSE: (*_CLINICAL, *_DOSING, *_BOOKING),
     Role.THERAPIST: (

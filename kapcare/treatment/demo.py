@@ -3,11 +3,12 @@ signed sessions (vitals, CADSS, an adverse event), integration homework, a
 mindfulness log, and one session open today. Only when the clinic has no course."""
 
 import random
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Subquery
 from django.utils import timezone
 
 from kapcare.accounts.models import User
@@ -41,6 +42,19 @@ HOMEWORK = [
 ]
 
 
+def _first_dose_from_sessions(course_id: uuid.UUID) -> None:
+    """After moving demo sessions back in time, the course's first dose moves too."""
+    TreatmentCourse.objects.filter(pk=course_id).update(
+        first_dose_at=Subquery(
+            DosingSession.objects.filter(
+                course_id=course_id, dose_started_at__isnull=False
+            )
+            .order_by("dose_started_at")
+            .values("dose_started_at")[:1]
+        )
+    )
+
+
 def _shift(session: DosingSession, days: int) -> None:
     """Move a finished demo session back in time (synthetic data only)."""
     back = timedelta(days=days)
@@ -57,6 +71,7 @@ def _shift(session: DosingSession, days: int) -> None:
     VitalSign.objects.filter(session=session).update(
         taken_at=F("taken_at") - back, recorded_at=F("recorded_at") - back
     )
+    _first_dose_from_sessions(session.course_id)
     DissociationRating.objects.filter(session=session).update(
         rated_at=F("rated_at") - back
     )
@@ -112,6 +127,7 @@ def _run_session(
         opened_at=F("opened_at") - timedelta(minutes=200),
         dose_started_at=F("dose_started_at") - timedelta(minutes=170),
     )
+    _first_dose_from_sessions(session.course_id)
     session.refresh_from_db()
     for minutes_ago in (150, 130, 110, 60):
         _vitals(session, nurse, rng, baseline=False, minutes_ago=minutes_ago)

@@ -192,6 +192,10 @@ class TreatmentCourse(models.Model):
     planned_sessions = models.PositiveSmallIntegerField()
     starts_on = models.DateField()
     ended_on = models.DateField(null=True, blank=True)
+    first_dose_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the course's first dose started (set by the dosing session).",
+    )  # fmt: skip
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
@@ -203,7 +207,8 @@ class TreatmentCourse(models.Model):
         indexes = [
             models.Index(
                 fields=["patient", "-starts_on"], name="treatment_course_patient"
-            )
+            ),
+            models.Index(fields=["first_dose_at"], name="treatment_course_first_dose"),
         ]
 
     def __str__(self) -> str:

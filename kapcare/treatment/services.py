@@ -600,6 +600,9 @@ def start_dose(
         fresh.dose_started_at = timezone.now()
         fresh.dose_lot = lot
         _touch(fresh, ["dose_started_at", "dose_lot"])
+        TreatmentCourse.objects.filter(
+            pk=fresh.course_id, first_dose_at__isnull=True
+        ).update(first_dose_at=fresh.dose_started_at)
         _record(
             request, patient=fresh.patient, object_type="dosing_session",
             object_id=fresh.pk,

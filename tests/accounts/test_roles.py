@@ -19,7 +19,7 @@ def test_every_role_is_a_group_with_exactly_its_permissions() -> None:
 
 def test_the_migration_copy_matches_the_code() -> None:
     migration = importlib.import_module(
-        "kapcare.accounts.migrations.0007_site_editing_permissions"
+        "kapcare.accounts.migrations.0008_outcome_permissions"
     )
     assert {Role(k): tuple(v) for k, v in migration.ROLES.items()} == ROLE_PERMISSIONS
 

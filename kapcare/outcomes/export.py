@@ -1,0 +1,197 @@
+"""The dashboard's cohort as CSV: one row per patient-course.
+
+Pseudonymised by default: a keyed hash of the patient's id (HMAC-SHA256 with a key
+derived from SECRET_KEY), stable across exports so rows can be linked over time but
+not back to a person without the key; age band instead of the date of birth; no
+names, MRN or health number. Identifiable rows (MRN and name) only for staff with
+outcomes.export_identifiable, with a reason; each patient exported then appears
+in their own access log."""
+
+import csv
+import hashlib
+import hmac
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+
+from kapcare.accounts.models import User
+from kapcare.audit.services import Action, Context, PendingEvent, record_events
+from kapcare.measures.outcomes import OutcomeError, Programme, outcome
+from kapcare.outcomes.definitions import DASHBOARD_INSTRUMENTS
+from kapcare.outcomes.models import CohortExport
+from kapcare.outcomes.services import AGE_BANDS, CohortFilters, cohort, scored_cohort
+from kapcare.treatment.models import Drug
+
+
+class ExportError(ValueError):
+    """The export cannot be made as asked; the message says why."""
+
+
+def pseudonym(patient_id: object) -> str:
+    key = hashlib.sha256(
+        f"kapcare-cohort-export:{settings.SECRET_KEY}".encode()
+    ).digest()
+    digest = hmac.new(key, str(patient_id).encode(), hashlib.sha256).hexdigest()
+    return f"P-{digest[:16]}"
+
+
+def age_band(age: int) -> str:
+    for band, (low, high) in AGE_BANDS.items():
+        if age >= low and (high is None or age <= high):
+            return band
+    return "under 18"
+
+
+def _age_on(born: Any, day: Any) -> int:
+    return int(day.year - born.year - ((day.month, day.day) < (born.month, born.day)))
+
+
+def header(identifiable: bool) -> list[str]:
+    who = (
+        ["mrn", "legal_name", "date_of_birth"]
+        if identifiable
+        else ["patient_pseudonym"]
+    )
+    columns = [
+        *who, "age_band", "sex_at_birth", "indication", "route", "drug", "phase",
+        "status", "first_dose_date", "doses_given",
+    ]  # fmt: skip
+    for code in DASHBOARD_INSTRUMENTS:
+        columns += [f"{code}_baseline", f"{code}_latest", f"{code}_change",
+                    f"{code}_response", f"{code}_remission"]  # fmt: skip
+    return columns
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @) is quoted (OWASP CSV
+    injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _flag(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def rows(filters: CohortFilters, identifiable: bool) -> Iterator[list[str]]:
+    """The CSV rows (without the header): one query for the courses and one per
+    instrument for the scores, however many courses."""
+    scores: dict[str, dict[Any, dict[str, Any]]] = {
+        code: {row["pk"]: row for row in scored_cohort(filters, code)}
+        for code in DASHBOARD_INSTRUMENTS
+    }
+    courses = (
+        cohort(filters)
+        .select_related("patient", "protocol")
+        .annotate(
+            doses=Count("sessions", filter=Q(sessions__dose_started_at__isnull=False))
+        )
+        .order_by("first_dose_at", "pk")
+    )
+    for course in courses:
+        patient = course.patient
+        age = _age_on(patient.born_on, filters.ends_on)
+        who = (
+            [patient.mrn, _cell(f"{patient.legal_family_name}, {patient.legal_given_name}"),
+             patient.born_on.isoformat()]
+            if identifiable else [pseudonym(patient.pk)]
+        )  # fmt: skip
+        first_dose = course.first_dose_at
+        row = [
+            *who, age_band(age), patient.sex_at_birth, course.indication,
+            course.protocol.route, course.protocol.drug, course.phase, course.status,
+            first_dose.date().isoformat() if first_dose else "", str(course.doses),
+        ]  # fmt: skip
+        for code in DASHBOARD_INSTRUMENTS:
+            found = scores[code].get(course.pk)
+            base = found["baseline_total"] if found else None
+            latest = found["latest_total"] if found else None
+            if base is None or latest is None:
+                row += [_number(base), _number(latest), "", "", ""]
+                continue
+            programme: Programme = (
+                "esketamine" if course.protocol.drug == Drug.ESKETAMINE else "ketamine"
+            )
+            try:
+                result = outcome(
+                    code, baseline=float(base), final=float(latest), programme=programme
+                )
+            except OutcomeError:
+                row += [_number(base), _number(latest), "", "", ""]
+                continue
+            row += [
+                _number(base), _number(latest), _number(latest - base),
+                _flag(result.response), _flag(result.remission),
+            ]  # fmt: skip
+        yield row
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return ""
+    text = f"{value:f}" if hasattr(value, "as_tuple") else str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def record_export(
+    *,
+    context: Context,
+    by: User,
+    filters: CohortFilters,
+    identifiable: bool,
+    reason: str,
+) -> CohortExport:
+    """Checks the right to export identifiable rows and writes the export record and
+    its audit events (one per patient when identifiable) before any row leaves."""
+    if identifiable:
+        if not by.has_perm("outcomes.export_identifiable"):
+            raise ExportError("Only the clinic admin may export identifiable rows.")
+        if not reason.strip():
+            raise ExportError("Give the reason identifiable rows are needed.")
+    courses = cohort(filters)
+    with transaction.atomic():
+        export = CohortExport.objects.create(
+            exported_by=by, filters=filters.as_dict(), identifiable=identifiable,
+            reason=reason.strip(), rows=courses.count(),
+        )  # fmt: skip
+        detail = {
+            "filters": filters.as_dict(),
+            "rows": export.rows,
+            "reason": reason.strip(),
+        }
+        events = [
+            PendingEvent(
+                action=Action.EXPORT, object_type="cohort_export", object_id=str(export.pk),
+                summary=f"Exported the outcome cohort ({'identifiable' if identifiable else 'pseudonymised'}, {export.rows} rows)",
+                detail=detail,
+            )
+        ]  # fmt: skip
+        if identifiable:
+            events += [
+                PendingEvent(
+                    action=Action.EXPORT, patient_id=str(patient_id),
+                    information="clinical", object_type="cohort_export",
+                    object_id=str(export.pk),
+                    summary="Included in an identifiable outcome export",
+                    detail={"reason": reason.strip()},
+                )
+                for patient_id in courses.order_by().values_list("patient_id", flat=True).distinct()
+            ]  # fmt: skip
+        record_events(events, context=context)
+    return export
+
+
+def csv_lines(filters: CohortFilters, identifiable: bool) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header(identifiable))
+    for row in rows(filters, identifiable):
+        writer.writerow(row)
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,116 @@
+"""The dashboard's period and filters (a GET form: the address can be bookmarked)."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+
+from kapcare.accounts.models import User
+from kapcare.outcomes.services import AGE_BANDS, CohortFilters
+from kapcare.patients.models import Patient
+from kapcare.treatment.models import Route, TreatmentCourse
+
+LONGEST_PERIOD_DAYS = 366 * 5
+
+
+def default_period() -> tuple[date, date]:
+    """The last twelve months, to today."""
+    today = timezone.localdate()
+    return today - timedelta(days=364), today
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _choices(pairs: Any, everyone: str) -> list[tuple[str, str]]:
+    return [("", everyone), *[(str(v), str(label)) for v, label in pairs]]
+
+
+class DashboardForm(forms.Form):
+    starts_on = forms.DateField(label="From", widget=DateInput)
+    ends_on = forms.DateField(label="To", widget=DateInput)
+    indication = forms.ChoiceField(
+        required=False, choices=_choices(TreatmentCourse.Indication.choices, "All")
+    )
+    route = forms.ChoiceField(
+        label="Protocol route", required=False, choices=_choices(Route.choices, "All")
+    )
+    phase = forms.ChoiceField(
+        required=False, choices=_choices(TreatmentCourse.Phase.choices, "All")
+    )
+    clinician = forms.ModelChoiceField(
+        label="Prescribing clinician", required=False, queryset=User.objects.none(),
+        empty_label="All",
+    )  # fmt: skip
+    age_band = forms.ChoiceField(
+        label="Age at the end of the period", required=False,
+        choices=_choices(((band, band) for band in AGE_BANDS), "All"),
+    )  # fmt: skip
+    sex = forms.ChoiceField(
+        label="Sex at birth", required=False,
+        choices=_choices(Patient.SexAtBirth.choices, "All"),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        clinician = self.fields["clinician"]
+        assert isinstance(clinician, forms.ModelChoiceField)  # noqa: S101 - type narrowing
+        clinician.queryset = (
+            User.objects.filter(
+                groups__permissions__codename="add_treatmentcourse",
+                groups__permissions__content_type__app_label="treatment",
+            )
+            .distinct()
+            .order_by("full_name")
+        )
+        clinician.label_from_instance = lambda user: user.display_name  # type: ignore[method-assign,assignment]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        starts, ends = data.get("starts_on"), data.get("ends_on")
+        if starts and ends:
+            if starts > ends:
+                self.add_error("ends_on", "The period ends before it starts.")
+            elif (ends - starts).days > LONGEST_PERIOD_DAYS:
+                self.add_error("starts_on", "Choose a period of five years or less.")
+        return data
+
+    def filters(self) -> CohortFilters:
+        data = self.cleaned_data
+        clinician = data.get("clinician")
+        return CohortFilters(
+            starts_on=data["starts_on"], ends_on=data["ends_on"],
+            indication=data.get("indication", ""), route=data.get("route", ""),
+            phase=data.get("phase", ""),
+            clinician_id=clinician.pk if clinician is not None else None,
+            age_band=data.get("age_band", ""), sex=data.get("sex", ""),
+        )  # fmt: skip
+
+
+class ExportForm(DashboardForm):
+    """The same period and filters, posted, and for the clinic admin the choice of
+    identifiable rows with the reason."""
+
+    identifiable = forms.BooleanField(
+        label="Include MRN, name and date of birth", required=False
+    )
+    reason = forms.CharField(
+        label="Why identifiable rows are needed", required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, may_identify: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in DashboardForm.base_fields:
+            self.fields[name].widget = forms.HiddenInput()
+        if not may_identify:
+            del self.fields["identifiable"]
+            del self.fields["reason"]
+
+    def clean(self) -> dict[str, Any] | None:
+        data = super().clean() or {}
+        if data.get("identifiable") and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Give the reason identifiable rows are needed.")
+        return data

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from kapcare.outcomes import views
+
+app_name = "outcomes"
+
+urlpatterns = [
+    path("outcomes/", views.dashboard, name="dashboard"),
+    path("outcomes/cohort.csv", views.cohort_csv, name="cohort_csv"),
+]

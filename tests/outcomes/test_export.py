@@ -1,0 +1,118 @@
+"""The cohort CSV: pseudonymised by default, identifiable only for the clinic
+admin with a reason, every export audited."""
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from kapcare.accounts.models import User
+from kapcare.audit.models import AuditEvent
+from kapcare.outcomes.export import pseudonym
+from kapcare.outcomes.models import CohortExport
+from tests.conftest import ClientFor
+from tests.outcomes.conftest import Cohort
+
+pytestmark = pytest.mark.django_db
+PERIOD = {"starts_on": "2026-01-01", "ends_on": "2026-06-30"}
+
+
+def _body(response: Any) -> str:
+    """A streamed response's whole body."""
+    return b"".join(response.streaming_content).decode()
+
+
+def download(client_for: ClientFor, user: User, **extra: str) -> list[dict[str, str]]:
+    response = client_for(user).post(
+        reverse("outcomes:cohort_csv"), {**PERIOD, **extra}
+    )
+    assert response.status_code == 200, response.content[:500]
+    assert response.streaming and response["Content-Type"] == "text/csv; charset=utf-8"
+    text = _body(response)
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_export_is_pseudonymised_by_default(
+    hand_built: Cohort, client_for: ClientFor, physician: User
+) -> None:
+    rows = download(client_for, physician)
+    assert len(rows) == 8  # one per patient-course in the cohort
+    a = hand_built.people["a"]
+    text = repr(rows)
+    assert a.mrn not in text and a.legal_family_name not in text
+    assert "mrn" not in rows[0] and "date_of_birth" not in rows[0]
+    mine = [r for r in rows if r["patient_pseudonym"] == pseudonym(a.pk)]
+    assert len(mine) == 1
+    assert (
+        mine[0]["phq9_baseline"],
+        mine[0]["phq9_latest"],
+        mine[0]["phq9_change"],
+    ) == ("20", "8", "-12")
+    assert (mine[0]["phq9_response"], mine[0]["phq9_remission"]) == ("yes", "no")
+    assert mine[0]["age_band"] == "35-44" and mine[0]["doses_given"] == "2"
+    # the same person has the same pseudonym in the next export
+    assert pseudonym(a.pk) in repr(download(client_for, physician))
+    event = AuditEvent.objects.filter(action="export").first()
+    assert event is not None and event.actor == physician and event.patient_id is None
+    assert "pseudonymised, 8 rows" in event.summary
+    assert CohortExport.objects.filter(identifiable=False).count() == 2
+
+
+def test_a_physician_cannot_ask_for_identifiable_rows(
+    hand_built: Cohort, client_for: ClientFor, physician: User
+) -> None:
+    rows = download(client_for, physician, identifiable="on", reason="curious")
+    assert "mrn" not in rows[0]
+    assert not CohortExport.objects.filter(identifiable=True).exists()
+
+
+def test_identifiable_rows_need_a_reason_and_are_audited_per_patient(
+    hand_built: Cohort, client_for: ClientFor, clinic_admin: User
+) -> None:
+    refused = client_for(clinic_admin).post(
+        reverse("outcomes:cohort_csv"), {**PERIOD, "identifiable": "on", "reason": " "}
+    )
+    assert refused.status_code == 400
+    assert "Give the reason identifiable rows are needed." in refused.content.decode()
+    assert not CohortExport.objects.exists()
+
+    rows = download(
+        client_for, clinic_admin, identifiable="on", reason="Ministry audit"
+    )
+    a = hand_built.people["a"]
+    assert any(r["mrn"] == a.mrn for r in rows)
+    export = CohortExport.objects.get()
+    assert (
+        export.identifiable and export.reason == "Ministry audit" and export.rows == 8
+    )
+    per_patient = AuditEvent.objects.filter(action="export", patient_id__isnull=False)
+    assert per_patient.count() == 7  # seven people in eight courses
+    assert per_patient.filter(patient_id=a.pk).exists()
+
+
+def test_the_export_does_not_grow_in_queries_with_the_cohort(
+    hand_built: Cohort, client_for: ClientFor, physician: User,
+    django_assert_max_num_queries: object,
+) -> None:  # fmt: skip
+    """Session and permissions, the export record and its audit event, then one
+    query per instrument and one for the courses, however many rows."""
+    client = client_for(physician)
+    client.get(reverse("outcomes:dashboard"))
+    with django_assert_max_num_queries(22):  # type: ignore[operator]
+        response = client.post(reverse("outcomes:cohort_csv"), PERIOD)
+        assert response.streaming
+        text = _body(response)
+    assert text.count("\n") == 9  # the header and eight courses
+
+
+def test_bad_export_input_gets_a_clear_error(
+    client_for: ClientFor, physician: User
+) -> None:
+    response = client_for(physician).post(
+        reverse("outcomes:cohort_csv"), {"starts_on": "soon", "ends_on": "2026-01-01"}
+    )
+    assert response.status_code == 400
+    assert "Enter a valid date" in response.content.decode()
+    assert client_for(physician).get(reverse("outcomes:cohort_csv")).status_code == 405
