@@ -36,13 +36,13 @@ class InstrumentDefinitions:
     def reliable_improvement_text(self) -> str | None:
         if self.reliable_change is None:
             return None
-        return f"A decrease of ≥ {self.reliable_change} points (the reference §7)"
+        return f"A decrease of ≥ {self.reliable_change} points (clinical rules §7)"
 
     @property
     def reliable_deterioration_text(self) -> str | None:
         if self.reliable_change is None:
             return None
-        return f"An increase of ≥ {self.reliable_change} points (the reference §7; provisional)"
+        return f"An increase of ≥ {self.reliable_change} points (clinical rules §7; provisional)"
 
     @property
     def recovery_text(self) -> str | None:
@@ -50,24 +50,24 @@ class InstrumentDefinitions:
             return None
         return (
             f"A case at baseline (≥ {self.caseness_from}) and not at the latest score; "
-            "NHS Talking Therapies, this measure alone (the reference §7)"
+            "NHS Talking Therapies, this measure alone (clinical rules §7)"
         )
 
     @property
     def reliable_recovery_text(self) -> str | None:
         if self.caseness_from is None or self.reliable_change is None:
             return None
-        return "Recovery and reliable improvement (the reference §7)"
+        return "Recovery and reliable improvement (clinical rules §7)"
 
 
 def definitions_for(code: str) -> InstrumentDefinitions:
     rules = RULES[code]
     response = None
     if rules.has_percent_response:
-        response = "≥ 50% reduction from baseline (the reference §6)"
+        response = "≥ 50% reduction from baseline (clinical rules §6)"
     elif rules.response_points is not None:
         response = (
-            f"≥ {rules.response_points}-point reduction from baseline (the reference §3; "
+            f"≥ {rules.response_points}-point reduction from baseline (clinical rules §3; "
             "secondary source, provisional)"
         )
     remission = rules.remission

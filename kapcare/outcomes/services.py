@@ -26,6 +26,7 @@ from django.db import connection
 from django.db.models import (
     Count,
     DateField,
+    DateTimeField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -41,6 +42,12 @@ from django.utils import timezone
 
 from kapcare.intake.models import ConsultationRequest, EligibilityAssessment
 from kapcare.measures.models import QuestionnaireResponse
+from kapcare.outcomes.charts import (
+    Bin,
+    SessionMean,
+    change_histogram_svg,
+    mean_by_session_svg,
+)
 from kapcare.outcomes.definitions import (
     BASELINE_WINDOW_DAYS,
     DASHBOARD_INSTRUMENTS,
@@ -222,6 +229,12 @@ def instrument_sql(filters: CohortFilters, code: str) -> tuple[str, list[Any]]:
         f", SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS {name}"
         for name, sql in conditions.items()
     )
+    edges = change_bins(code)
+    counts += "".join(
+        f", SUM(CASE WHEN s.l - s.b >= %s AND s.l - s.b < %s THEN 1 ELSE 0 END) AS bin_{k}"
+        for k in range(len(edges))
+    )
+    bin_params = [edge for pair in edges for edge in pair]
     table = QuestionnaireResponse._meta.db_table
     quote = connection.ops.quote_name
     # a NULL of the timestamp type (PostgreSQL will not subtract an untyped NULL)
@@ -259,10 +272,82 @@ def instrument_sql(filters: CohortFilters, code: str) -> tuple[str, list[Any]]:
         "(SELECT AVG(wait) FROM waits WHERE n IN ((reached + 1) / 2, (reached + 2) / 2)) "
         "AS median_wait FROM paired s"
     )
-    response_params = condition_params
     return sql, [
-        *inner_params, *first_params, *list(wait[1]), *list(wait[1]), *response_params,
+        *inner_params, *first_params, *list(wait[1]), *list(wait[1]),
+        *condition_params, *bin_params,
     ]  # fmt: skip
+
+
+BIN_WIDTH = {"phq9": 3, "gad7": 3, "pcl5": 10, "madrs": 6}
+
+
+def change_bins(code: str) -> list[tuple[int, int]]:
+    """[low, high) bins of change from -top to +top (the instrument's range)."""
+    from kapcare.measures.scoring import get_instrument
+
+    total_range = get_instrument(code).total_range
+    top = int(total_range[1]) if total_range else 0
+    width = BIN_WIDTH.get(code) or max(1, -(-top // 9))
+    return [(low, low + width) for low in range(-top, top + 1, width)]
+
+
+def session_means_sql(filters: CohortFilters, code: str) -> tuple[str, list[Any]]:
+    """Mean score by number of doses given before it (0 = baseline), over the
+    courses paired on this instrument: each course's last score in each interval
+    between doses, from the baseline window to its latest score."""
+    inner, inner_params = (
+        scored_cohort(filters, code)
+        .annotate(
+            baseline_from=ExpressionWrapper(
+                F("first_dose_at") - timedelta(days=BASELINE_WINDOW_DAYS),
+                output_field=DateTimeField(),
+            )
+        )
+        .values("pk", "patient_id", "first_dose_at", "baseline_total", "latest_total",
+                "latest_at", "baseline_from")
+        .query.sql_with_params()
+    )  # fmt: skip
+    quote = connection.ops.quote_name
+    responses = quote(QuestionnaireResponse._meta.db_table)
+    sessions = quote(DosingSession._meta.db_table)
+    sql = (
+        f"WITH scored AS MATERIALIZED ({inner}), "  # noqa: S608 - our names; values are parameters
+        "numbered AS (SELECT s.pk AS course_id, r.total AS total, r.authored_at, "
+        f"(SELECT COUNT(*) FROM {sessions} d WHERE d.course_id = s.pk "
+        "AND d.dose_started_at IS NOT NULL AND d.dose_started_at < r.authored_at) AS doses "
+        f"FROM scored s JOIN {responses} r ON r.patient_id = s.patient_id "
+        "AND r.instrument = %s AND r.status = %s AND r.total IS NOT NULL "
+        "AND r.authored_at >= s.baseline_from AND r.authored_at <= s.latest_at "
+        "WHERE s.baseline_total IS NOT NULL AND s.latest_total IS NOT NULL), "
+        "last_in_interval AS (SELECT doses, total, ROW_NUMBER() OVER "
+        "(PARTITION BY course_id, doses ORDER BY authored_at DESC) AS rn FROM numbered) "
+        "SELECT doses, COUNT(*), SUM(total), SUM(total * total) FROM last_in_interval "
+        "WHERE rn = 1 AND doses <= %s GROUP BY doses ORDER BY doses"
+    )
+    return sql, [
+        *inner_params,
+        code,
+        QuestionnaireResponse.Status.COMPLETED,
+        MAX_DOSES_CHARTED,
+    ]
+
+
+MAX_DOSES_CHARTED = 12
+
+
+def session_means(filters: CohortFilters, code: str) -> list[SessionMean]:
+    sql, params = session_means_sql(filters, code)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    means = []
+    for doses, n, total, squares in found:
+        interval = mean_with_ci(int(n), float(total), float(squares))
+        assert interval.mean is not None  # noqa: S101 - n >= 1 in a group
+        means.append(
+            SessionMean(int(doses), int(n), interval.mean, interval.low, interval.high)
+        )
+    return means
 
 
 @dataclass(frozen=True)
@@ -287,6 +372,30 @@ class InstrumentOutcome:
     rates: dict[str, Rate | None] = field(default_factory=dict)
     reached_response: int = 0
     median_days_to_response: float | None = None
+    change_bins: list[Bin] = field(default_factory=list)
+    by_session: list[SessionMean] = field(default_factory=list)
+
+    @property
+    def top(self) -> float:
+        from kapcare.measures.scoring import get_instrument
+
+        total_range = get_instrument(self.code).total_range
+        return float(total_range[1]) if total_range else 1.0
+
+    @property
+    def session_chart(self) -> str:
+        return mean_by_session_svg(
+            self.by_session,
+            top=self.top,
+            name=self.name,
+            chart_id=f"by-session-{self.code}",
+        )
+
+    @property
+    def change_chart(self) -> str:
+        return change_histogram_svg(
+            self.change_bins, name=self.name, chart_id=f"change-{self.code}"
+        )
 
 
 def _as_days(value: Any) -> float | None:
@@ -325,9 +434,14 @@ def instrument_outcome(filters: CohortFilters, code: str) -> InstrumentOutcome:
         if name in ("recovery", "reliable_recovery"):
             of = int(number["case_at_baseline"] or 0)
         rates[name] = Rate(int(number[name] or 0), of)
+    bins = [
+        Bin(low, high, int(number[f"bin_{k}"] or 0))
+        for k, (low, high) in enumerate(change_bins(code))
+    ]
     return InstrumentOutcome(
         code=code,
         name=get_instrument(code).name,
+        change_bins=bins,
         rules=rules,
         n=n,
         baseline=mean_with_ci(n, number["sum_b"] or 0.0, number["sum_b2"] or 0.0),
@@ -506,6 +620,15 @@ def safety(filters: CohortFilters) -> SafetySummary:
     )
 
 
+def _with_sessions(
+    outcome: InstrumentOutcome, filters: CohortFilters
+) -> InstrumentOutcome:
+    """The mean-by-session series, only for an instrument with paired courses."""
+    if outcome.n:
+        outcome.by_session = session_means(filters, outcome.code)
+    return outcome
+
+
 @dataclass
 class Dashboard:
     filters: CohortFilters
@@ -521,7 +644,10 @@ def dashboard(
     return Dashboard(
         filters=filters,
         courses=cohort(filters).count(),
-        instruments=[instrument_outcome(filters, code) for code in instruments],
+        instruments=[
+            _with_sessions(instrument_outcome(filters, code), filters)
+            for code in instruments
+        ],
         funnel=funnel(filters),
         safety=safety(filters),
     )

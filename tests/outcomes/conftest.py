@@ -75,6 +75,10 @@ def _session(
 
 @pytest.fixture
 def hand_built(physician: User, nurse: User) -> Cohort:
+    return build_hand_built(physician, nurse)
+
+
+def build_hand_built(physician: User, nurse: User) -> Cohort:
     def person(sex: str = "female", born: date = date(1980, 5, 1)) -> Patient:
         return PatientFactory.create(sex_at_birth=sex, born_on=born)
 

@@ -144,7 +144,10 @@ def test_the_page_shows_the_numbers_and_definitions_and_is_audited(
     client = client_for(physician)
     url = reverse("outcomes:dashboard")
     query = {"starts_on": "2026-01-01", "ends_on": "2026-06-30"}
-    with django_assert_max_num_queries(40):  # type: ignore[operator]
+    # Sign-in and permissions, the audit write, then a fixed set per instrument
+    # (outcomes, and the by-dose series when paired), the funnel and safety:
+    # about 41 however large the cohort.
+    with django_assert_max_num_queries(45):  # type: ignore[operator]
         response = client.get(url, query)
     body = response.content.decode()
     assert response.status_code == 200
@@ -178,3 +181,29 @@ def test_only_physicians_and_the_clinic_admin_see_it(
     url = reverse("outcomes:dashboard")
     assert client_for(request.getfixturevalue(role)).get(url).status_code == 403
     assert client_for(clinic_admin).get(url).status_code == 200
+
+
+def test_mean_by_number_of_doses(hand_built: Cohort) -> None:
+    """Before the first dose: A 20, B 12, C 9. After one dose: B 4 (15 March), C 16
+    (1 May). After two: A's last score, 8 (A had two doses before 10 March)."""
+    means = [
+        (p.session, p.n, round(p.mean, 3))
+        for p in services.session_means(PERIOD, "phq9")
+    ]
+    assert means == [(0, 3, 13.667), (1, 2, 10.0), (2, 1, 8.0)]
+
+
+def test_distribution_of_change(hand_built: Cohort) -> None:
+    """Changes -12, -8 and +7 in 3-point bins from -27."""
+    phq9 = outcome(PERIOD, "phq9")
+    filled = {(b.low, b.high): b.count for b in phq9.change_bins if b.count}
+    assert filled == {(-12, -9): 1, (-9, -6): 1, (6, 9): 1}
+    assert phq9.change_bins[0].low == -27 and phq9.change_bins[-1].low == 27
+
+
+def test_the_charts_are_accessible_svg(hand_built: Cohort) -> None:
+    result = services.dashboard(PERIOD, instruments=["phq9"])
+    [phq9] = result.instruments
+    assert 'role="img"' in phq9.session_chart and "<title" in phq9.session_chart
+    assert "Mean PHQ-9 13.7 before the first dose (n=3)" in phq9.session_chart
+    assert "3 courses; 2 with a change of zero or less" in phq9.change_chart
