@@ -58,8 +58,16 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The outcome dashboard is measured on SQLite and, when a local PostgreSQL answers,
+# on PostgreSQL too (BENCH_PG_URL; the scratch database is created and dropped).
+BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
 bench: install
 	$(BIN)/python -m bench.run
+	DATABASE_URL= $(BIN)/python -m bench.outcomes
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python -m bench.outcomes; \
+	else echo "PostgreSQL not reachable: the outcome dashboard bench ran on SQLite only"; fi
 
 clean:
 	rm -rf $(VENV) var/static

@@ -81,6 +81,7 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "audit:event_list": ("get", {"clinic_admin"}),
     "outcomes:dashboard": ("get", {"physician", "clinic_admin"}),
     "outcomes:cohort_csv": ("post", {"physician", "clinic_admin"}),
+    "outcomes:progress_report": ("get", {"physician"}),
     "website:clinic_settings": ("get", {"clinic_admin"}),
     "measures:instrument_list": ("get", {"front_desk", "clinic_admin"} | CLINICAL),
     "measures:instrument_detail": ("get", {"front_desk", "clinic_admin"} | CLINICAL),
@@ -329,6 +330,7 @@ def _url(name: str, world: dict[str, object]) -> str:
         return reverse(name, args=["phq9"])
     if name in {
         "measures:patient_measures",
+        "outcomes:progress_report",
         "safety:risk_flag",
         "measures:link_send",
         "measures:assignment_create",

@@ -114,3 +114,38 @@ class ExportForm(DashboardForm):
         if data.get("identifiable") and not (data.get("reason") or "").strip():
             self.add_error("reason", "Give the reason identifiable rows are needed.")
         return data
+
+
+class ReportForm(forms.Form):
+    """What the physician chooses and writes before the report leaves the clinic."""
+
+    course = forms.ChoiceField(label="Course", required=False)
+    plan = forms.CharField(
+        label="Current plan", required=False, max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Printed on the report above your signature.",
+    )  # fmt: skip
+    referrer_email = forms.EmailField(
+        label="Referrer's email (to send it)", required=False,
+        help_text="Only needed to send the report by email.",
+    )  # fmt: skip
+    submission_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, courses: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        course = self.fields["course"]
+        assert isinstance(course, forms.ChoiceField)  # noqa: S101 - type narrowing
+        course.choices = [
+            (str(c.pk), f"{c.protocol.name}, first dose {c.first_dose_at:%Y-%m-%d}")
+            for c in courses
+        ]
+
+    def check_for(self, action: str) -> bool:
+        """Valid, and complete for `action` ("pdf" or "send")."""
+        if not self.is_valid():
+            return False
+        if action in ("pdf", "send") and not self.cleaned_data["plan"].strip():
+            self.add_error("plan", "Write the current plan before the report leaves.")
+        if action == "send" and not self.cleaned_data["referrer_email"]:
+            self.add_error("referrer_email", "Enter the referrer's email address.")
+        return not self.errors

@@ -1,16 +1,21 @@
 """The clinic outcome dashboard (physicians and the clinic admin)."""
 
+import uuid
+from smtplib import SMTPException
+
+from django.contrib import messages
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import staff_permission_required
-from kapcare.audit.services import Action, Context, record_event
+from kapcare.audit.services import Action, Context, Information, record_event
 from kapcare.lib.http import AuthenticatedHttpRequest
-from kapcare.outcomes import export, services
+from kapcare.outcomes import export, report, services
 from kapcare.outcomes.definitions import BASELINE_WINDOW_DAYS
-from kapcare.outcomes.forms import DashboardForm, ExportForm, default_period
+from kapcare.outcomes.forms import DashboardForm, ExportForm, ReportForm, default_period
+from kapcare.patients.access import get_patient_for_user
 
 VIEW = "outcomes.view_clinic_outcomes"
 IDENTIFY = "outcomes.export_identifiable"
@@ -82,3 +87,81 @@ def cohort_csv(
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+REPORT = "treatment.sign_dosingsession"
+SENT_REPORTS = "sent_progress_reports"
+
+
+@staff_permission_required(REPORT)
+def progress_report(request: AuthenticatedHttpRequest, patient_id: str) -> HttpResponse:
+    """Preview (GET, or POST "preview"), download as PDF, or send to the referrer.
+    Physicians only: the report is signed in their name."""
+    action = (
+        request.POST.get("do", "preview") if request.method == "POST" else "preview"
+    )
+    if action not in ("preview", "pdf", "send"):
+        action = "preview"
+    # The read is recorded now; a download or a sending only once it happens.
+    patient = get_patient_for_user(
+        request, patient_id, information=Information.CLINICAL,
+        summary="Previewed the progress report",
+    )  # fmt: skip
+    courses = report.courses_of(patient)
+    if request.method == "POST":
+        form = ReportForm(request.POST, courses=courses)
+    else:
+        form = ReportForm(courses=courses, initial={"submission_key": uuid.uuid4().hex})
+    ready = form.check_for(action) if request.method == "POST" else False
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    try:
+        progress = report.build_report(
+            patient=patient, physician=request.user, plan=data.get("plan", ""),
+            course_id=data.get("course") or None,
+        )  # fmt: skip
+    except report.ReportError as exc:
+        form.add_error("course", str(exc))
+        ready = False
+        progress = report.build_report(patient=patient, physician=request.user, plan="")
+    if ready and action == "pdf":
+        response = HttpResponse(
+            report.render_pdf(progress), content_type="application/pdf"
+        )
+        record_event(
+            request=request, action=Action.PRINT, patient=patient,
+            information=Information.CLINICAL, object_type="progress_report",
+            summary="Downloaded the progress report (PDF)",
+        )  # fmt: skip
+        name = f"progress-report-{patient.mrn}-{timezone.localdate():%Y%m%d}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "no-store"
+        return response
+    if ready and action == "send":
+        key = data.get("submission_key") or ""
+        sent = request.session.get(SENT_REPORTS, [])
+        if key and key in sent:
+            messages.info(request, "That report was already sent.")
+        else:
+            try:
+                report.send_report(progress, to=data["referrer_email"])
+            except (OSError, SMTPException) as exc:
+                messages.error(
+                    request, f"The report could not be sent ({exc}); try again."
+                )
+                return redirect("outcomes:progress_report", patient.pk)
+            record_event(
+                request=request, action=Action.EXPORT, patient=patient,
+                information=Information.CLINICAL, object_type="progress_report",
+                summary=f"Emailed the progress report to {data['referrer_email']}",
+            )  # fmt: skip
+            request.session[SENT_REPORTS] = [*sent[-19:], key]
+            messages.success(request, f"Report sent to {data['referrer_email']}.")
+        return redirect("outcomes:progress_report", patient.pk)
+    status = (
+        400 if request.method == "POST" and action != "preview" and not ready else 200
+    )
+    return render(
+        request, "outcomes/progress_report.html",
+        {"patient": patient, "form": form, "report": progress, "tab": "measures"},
+        status=status,
+    )  # fmt: skip
