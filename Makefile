@@ -64,7 +64,7 @@ BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 bench: install
 	$(BIN)/python -m bench.run
-	DATABASE_URL= $(BIN)/python -m bench.outcomes
+	env -u DATABASE_URL $(BIN)/python -m bench.outcomes
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
 		DATABASE_URL=$(BENCH_PG_URL) $(BIN)/python -m bench.outcomes; \
 	else echo "PostgreSQL not reachable: the outcome dashboard bench ran on SQLite only"; fi

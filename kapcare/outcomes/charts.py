@@ -113,7 +113,7 @@ def change_histogram_svg(bins: Sequence[Bin], *, name: str, chart_id: str) -> st
     improved = sum(b.count for b in bins if b.high <= 0)
     total = sum(b.count for b in bins)
     summary = (
-        f"{total} courses; {improved} with a change of zero or less (lower is better)."
+        f"{total} courses; {improved} improved (a change below 0; lower is better)."
     )
     zero = next((LEFT + i * width for i, b in enumerate(bins) if b.low == 0), None)
     zero_line = (

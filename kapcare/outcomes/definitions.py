@@ -49,22 +49,26 @@ class InstrumentDefinitions:
         if self.caseness_from is None:
             return None
         return (
-            f"A case at baseline (≥ {self.caseness_from}) and not at the latest score; "
-            "NHS Talking Therapies, this measure alone (clinical rules §7)"
+            f"A case at baseline (≥ {self.caseness_from}) and not at the latest score, "
+            "among courses with at least 2 doses by then (a finished course); NHS "
+            "Talking Therapies, this measure alone (clinical rules §7)"
         )
 
     @property
     def reliable_recovery_text(self) -> str | None:
         if self.caseness_from is None or self.reliable_change is None:
             return None
-        return "Recovery and reliable improvement (clinical rules §7)"
+        return "Recovery and reliable improvement (clinical rules §7; exact wording not retrieved: provisional)"
 
 
 def definitions_for(code: str) -> InstrumentDefinitions:
     rules = RULES[code]
     response = None
     if rules.has_percent_response:
-        response = "≥ 50% reduction from baseline (clinical rules §6)"
+        response = (
+            "≥ 50% reduction from baseline, among courses with a baseline above 0 "
+            "(clinical rules §6)"
+        )
     elif rules.response_points is not None:
         response = (
             f"≥ {rules.response_points}-point reduction from baseline (clinical rules §3; "

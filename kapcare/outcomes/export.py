@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Context, PendingEvent, record_events
@@ -58,7 +59,7 @@ def header(identifiable: bool) -> list[str]:
     )
     columns = [
         *who, "age_band", "sex_at_birth", "indication", "route", "drug", "phase",
-        "status", "first_dose_date", "doses_given",
+        "status", "first_dose_date" if identifiable else "first_dose_month", "doses_given",
     ]  # fmt: skip
     for code in DASHBOARD_INSTRUMENTS:
         columns += [f"{code}_baseline", f"{code}_latest", f"{code}_change",
@@ -70,6 +71,15 @@ def _cell(text: str) -> str:
     """Text a spreadsheet would run as a formula (=, +, -, @) is quoted (OWASP CSV
     injection)."""
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _first_dose(when: Any, identifiable: bool) -> str:
+    """The clinic's date of the first dose; only its month when pseudonymised (an
+    exact date with sex and age band narrows a small clinic's patients too far)."""
+    if when is None:
+        return ""
+    day = timezone.localdate(when)
+    return day.isoformat() if identifiable else f"{day:%Y-%m}"
 
 
 def _flag(value: bool | None) -> str:
@@ -103,7 +113,7 @@ def rows(filters: CohortFilters, identifiable: bool) -> Iterator[list[str]]:
         row = [
             *who, age_band(age), patient.sex_at_birth, course.indication,
             course.protocol.route, course.protocol.drug, course.phase, course.status,
-            first_dose.date().isoformat() if first_dose else "", str(course.doses),
+            _first_dose(first_dose, identifiable), str(course.doses),
         ]  # fmt: skip
         for code in DASHBOARD_INSTRUMENTS:
             found = scores[code].get(course.pk)

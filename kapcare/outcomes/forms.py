@@ -12,6 +12,7 @@ from kapcare.patients.models import Patient
 from kapcare.treatment.models import Route, TreatmentCourse
 
 LONGEST_PERIOD_DAYS = 366 * 5
+EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
 
 
 def default_period() -> tuple[date, date]:
@@ -70,6 +71,12 @@ class DashboardForm(forms.Form):
     def clean(self) -> dict[str, Any] | None:
         data = super().clean() or {}
         starts, ends = data.get("starts_on"), data.get("ends_on")
+        for name, day in (("starts_on", starts), ("ends_on", ends)):
+            if day and not EARLIEST <= day <= LATEST:
+                self.add_error(
+                    name, f"Choose a date from {EARLIEST:%Y} to {LATEST:%Y}."
+                )
+                return data
         if starts and ends:
             if starts > ends:
                 self.add_error("ends_on", "The period ends before it starts.")
@@ -136,7 +143,10 @@ class ReportForm(forms.Form):
         course = self.fields["course"]
         assert isinstance(course, forms.ChoiceField)  # noqa: S101 - type narrowing
         course.choices = [
-            (str(c.pk), f"{c.protocol.name}, first dose {c.first_dose_at:%Y-%m-%d}")
+            (
+                str(c.pk),
+                f"{c.protocol.name}, first dose {timezone.localdate(c.first_dose_at):%Y-%m-%d}",
+            )
             for c in courses
         ]
 

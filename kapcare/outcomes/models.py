@@ -29,3 +29,24 @@ class CohortExport(models.Model):
     def __str__(self) -> str:
         kind = "identifiable" if self.identifiable else "pseudonymised"
         return f"Cohort export ({kind}, {self.rows} rows) at {self.exported_at:%Y-%m-%d %H:%M}"
+
+
+class ReportDelivery(models.Model):
+    """A progress report emailed to a referrer; the form's key makes a repeated
+    submit (a double click) send it once."""
+
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="+"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+    to = models.EmailField()
+    submission_key = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"Progress report to {self.to} at {self.sent_at:%Y-%m-%d %H:%M}"

@@ -9,14 +9,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, Q
+from django.db.models.functions import Coalesce
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from kapcare.accounts.models import User
+from kapcare.measures.outcomes import Outcome, Programme, outcome
 from kapcare.measures.views import Progress, progress_for
 from kapcare.patients.models import Patient
-from kapcare.treatment.models import AdverseEvent, TreatmentCourse
+from kapcare.treatment.models import AdverseEvent, Drug, TreatmentCourse
 from kapcare.website.models import ClinicProfile, StaffProfile, get_clinic_profile
 
 
@@ -33,6 +35,18 @@ class CourseSummary:
     last_dose_on: date | None
 
 
+@dataclass(frozen=True)
+class ScoreRow:
+    """One questionnaire over the chosen course: its baseline (the 30 days up to
+    the first dose) and latest score, as on the clinic dashboard."""
+
+    name: str
+    baseline: float
+    latest: float
+    latest_on: date
+    outcome: Outcome
+
+
 @dataclass
 class ProgressReport:
     clinic: ClinicProfile
@@ -45,6 +59,7 @@ class ProgressReport:
     credentials: str
     dated: date
     courses: list[TreatmentCourse] = field(default_factory=list)
+    rows: list[ScoreRow] = field(default_factory=list)
 
     def context(self) -> dict[str, Any]:
         return {"report": self}
@@ -72,10 +87,15 @@ def build_report(
     events: list[AdverseEvent] = []
     if chosen is not None:
         dosed = Q(sessions__dose_started_at__isnull=False)
+        given = Coalesce("sessions__dose_given_mg", "sessions__dose_mg")
         figures = TreatmentCourse.objects.filter(pk=chosen.pk).aggregate(
             doses=Count("sessions", filter=dosed),
-            per_kg=Avg("sessions__dose_mg_per_kg", filter=dosed),
-            mg=Avg("sessions__dose_mg", filter=dosed),
+            # a stopped infusion counts for the dose it gave, per kg of that day's weight
+            per_kg=Avg(
+                ExpressionWrapper(given / F("sessions__weight_kg"), DecimalField()),
+                filter=dosed & Q(sessions__weight_kg__gt=0),
+            ),
+            mg=Avg(given, filter=dosed),
         )
         last = (
             chosen.sessions.filter(dose_started_at__isnull=False)
@@ -107,7 +127,43 @@ def build_report(
         credentials=profile.credentials if profile else "",
         dated=timezone.localdate(),
         courses=courses,
+        rows=course_scores(chosen) if chosen is not None else [],
     )
+
+
+def course_scores(course: TreatmentCourse) -> list[ScoreRow]:
+    """Baseline and latest per questionnaire for one course, by the dashboard's own
+    queries, with response and remission by the course's programme (MADRS
+    remission: <= 12 for esketamine, <= 10 for ketamine; clinical rules §6)."""
+    from kapcare.measures.scoring import get_instrument
+    from kapcare.outcomes.definitions import DASHBOARD_INSTRUMENTS
+    from kapcare.outcomes.services import CohortFilters, scored_cohort
+
+    assert course.first_dose_at is not None  # noqa: S101 - only dosed courses
+    filters = CohortFilters(
+        starts_on=timezone.localdate(course.first_dose_at), ends_on=timezone.localdate()
+    )
+    programme: Programme = (
+        "esketamine" if course.protocol.drug == Drug.ESKETAMINE else "ketamine"
+    )
+    rows = []
+    for code in DASHBOARD_INSTRUMENTS:
+        found = scored_cohort(filters, code).filter(pk=course.pk).first()
+        if (
+            not found
+            or found["baseline_total"] is None
+            or found["latest_total"] is None
+        ):
+            continue
+        base, latest = float(found["baseline_total"]), float(found["latest_total"])
+        rows.append(
+            ScoreRow(
+                get_instrument(code).name, base, latest,
+                timezone.localdate(found["latest_at"]),
+                outcome(code, baseline=base, final=latest, programme=programme),
+            )
+        )  # fmt: skip
+    return rows
 
 
 def _round(value: Any, step: str) -> Decimal | None:
@@ -131,7 +187,7 @@ def send_report(report: ProgressReport, *, to: str) -> None:
 
     patient = report.patient
     message = EmailMessage(
-        subject=f"Progress report: {patient.legal_family_name}, {patient.legal_given_name}",
+        subject=f"Progress report from {report.clinic.name}",
         body=(
             f"Please find attached the progress report from {report.clinic.name}, "
             f"signed by {report.physician.display_name} on {report.dated:%Y-%m-%d}.\n"

@@ -66,6 +66,7 @@ from kapcare.treatment.models import (
     VitalSign,
 )
 
+RECOVERY_MIN_DOSES = 2
 AGE_BANDS: dict[str, tuple[int, int | None]] = {
     "18-24": (18, 24),
     "25-34": (25, 34),
@@ -154,13 +155,15 @@ def scored_cohort(filters: CohortFilters, code: str) -> QuerySet[Any, dict[str, 
             authored_at__gte=OuterRef("first_dose_at")
             - timedelta(days=BASELINE_WINDOW_DAYS),
         )
-        .order_by("-authored_at")
+        .order_by("-authored_at", "-created_at", "-pk")
         .values("total")[:1]
     )
+    _, period_end = filters.period
     after = responses.filter(
         authored_at__gt=OuterRef("first_dose_at"),
+        authored_at__lt=period_end,  # lets the (patient, instrument, date) index bound it
         authored_at__date__lte=OuterRef("latest_by"),
-    ).order_by("-authored_at")
+    ).order_by("-authored_at", "-created_at", "-pk")
     return (
         cohort(filters)
         .annotate(
@@ -190,6 +193,7 @@ def _conditions(
     params: list[Any] = []
     if rules.response_percent:
         conditions["response"] = "s.b > 0 AND 2 * s.l <= s.b"
+        conditions["response_base"] = "s.b > 0"
     elif rules.response_points is not None:
         conditions["response"] = "s.b - s.l >= %s"
         params.append(rules.response_points)
@@ -208,12 +212,15 @@ def _conditions(
         conditions["reliable_deterioration"] = "s.l - s.b >= %s"
         params += [rules.reliable_change, rules.reliable_change]
     if rules.caseness_from is not None:
-        conditions["case_at_baseline"] = "s.b >= %s"
-        conditions["recovery"] = "s.b >= %s AND s.l < %s"
+        # Talking Therapies count only finished courses: >= 2 attended treatment
+        # appointments (clinical rules §7), here doses given by the latest score.
+        finished = f"s.attended >= {RECOVERY_MIN_DOSES}"
+        conditions["case_at_baseline"] = f"s.b >= %s AND {finished}"
+        conditions["recovery"] = f"s.b >= %s AND {finished} AND s.l < %s"
         params += [rules.caseness_from] * 3
         if rules.reliable_change is not None:
             conditions["reliable_recovery"] = (
-                "s.b >= %s AND s.l < %s AND s.b - s.l >= %s"
+                f"s.b >= %s AND {finished} AND s.l < %s AND s.b - s.l >= %s"
             )
             params += [rules.caseness_from, rules.caseness_from, rules.reliable_change]
     return conditions, params
@@ -259,7 +266,10 @@ def instrument_sql(filters: CohortFilters, code: str) -> tuple[str, list[Any]]:
     sql = (
         f"WITH scored AS MATERIALIZED ({inner}), "  # noqa: S608 - our names; values are parameters
         "paired AS MATERIALIZED (SELECT patient_id, first_dose_at, drug, latest_at, "
-        "baseline_total AS b, latest_total AS l FROM scored "
+        "baseline_total AS b, latest_total AS l, "
+        f"(SELECT COUNT(*) FROM {quote(DosingSession._meta.db_table)} d "
+        "WHERE d.course_id = scored.pk AND d.dose_started_at IS NOT NULL "
+        "AND d.dose_started_at <= scored.latest_at) AS attended FROM scored "
         "WHERE baseline_total IS NOT NULL AND latest_total IS NOT NULL), "
         f"firsts AS MATERIALIZED (SELECT s.first_dose_at, {first_response_sql} AS first_response_at "
         "FROM paired s), "
@@ -433,6 +443,8 @@ def instrument_outcome(filters: CohortFilters, code: str) -> InstrumentOutcome:
         of = n
         if name in ("recovery", "reliable_recovery"):
             of = int(number["case_at_baseline"] or 0)
+        elif name == "response" and "response_base" in number:
+            of = int(number["response_base"] or 0)
         rates[name] = Rate(int(number[name] or 0), of)
     bins = [
         Bin(low, high, int(number[f"bin_{k}"] or 0))

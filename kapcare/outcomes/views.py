@@ -2,8 +2,10 @@
 
 import uuid
 from smtplib import SMTPException
+from typing import Any
 
 from django.contrib import messages
+from django.db import IntegrityError, transaction
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,7 +17,9 @@ from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.outcomes import export, report, services
 from kapcare.outcomes.definitions import BASELINE_WINDOW_DAYS
 from kapcare.outcomes.forms import DashboardForm, ExportForm, ReportForm, default_period
+from kapcare.outcomes.models import ReportDelivery
 from kapcare.patients.access import get_patient_for_user
+from kapcare.patients.models import Patient
 
 VIEW = "outcomes.view_clinic_outcomes"
 IDENTIFY = "outcomes.export_identifiable"
@@ -90,7 +94,6 @@ def cohort_csv(
 
 
 REPORT = "treatment.sign_dosingsession"
-SENT_REPORTS = "sent_progress_reports"
 
 
 @staff_permission_required(REPORT)
@@ -110,10 +113,12 @@ def progress_report(request: AuthenticatedHttpRequest, patient_id: str) -> HttpR
     courses = report.courses_of(patient)
     if request.method == "POST":
         form = ReportForm(request.POST, courses=courses)
-    else:
-        form = ReportForm(courses=courses, initial={"submission_key": uuid.uuid4().hex})
+    else:  # a bookmarkable preview of a chosen course, with a fresh sending key
+        query = request.GET.copy()
+        query["submission_key"] = uuid.uuid4().hex
+        form = ReportForm(query, courses=courses)
     ready = form.check_for(action) if request.method == "POST" else False
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    data = form.cleaned_data if form.is_valid() else {}
     try:
         progress = report.build_report(
             patient=patient, physician=request.user, plan=data.get("plan", ""),
@@ -137,26 +142,7 @@ def progress_report(request: AuthenticatedHttpRequest, patient_id: str) -> HttpR
         response["Cache-Control"] = "no-store"
         return response
     if ready and action == "send":
-        key = data.get("submission_key") or ""
-        sent = request.session.get(SENT_REPORTS, [])
-        if key and key in sent:
-            messages.info(request, "That report was already sent.")
-        else:
-            try:
-                report.send_report(progress, to=data["referrer_email"])
-            except (OSError, SMTPException) as exc:
-                messages.error(
-                    request, f"The report could not be sent ({exc}); try again."
-                )
-                return redirect("outcomes:progress_report", patient.pk)
-            record_event(
-                request=request, action=Action.EXPORT, patient=patient,
-                information=Information.CLINICAL, object_type="progress_report",
-                summary=f"Emailed the progress report to {data['referrer_email']}",
-            )  # fmt: skip
-            request.session[SENT_REPORTS] = [*sent[-19:], key]
-            messages.success(request, f"Report sent to {data['referrer_email']}.")
-        return redirect("outcomes:progress_report", patient.pk)
+        return _send(request, patient, progress, data)
     status = (
         400 if request.method == "POST" and action != "preview" and not ready else 200
     )
@@ -165,3 +151,39 @@ def progress_report(request: AuthenticatedHttpRequest, patient_id: str) -> HttpR
         {"patient": patient, "form": form, "report": progress, "tab": "measures"},
         status=status,
     )  # fmt: skip
+
+
+def _send(
+    request: AuthenticatedHttpRequest,
+    patient: Patient,
+    progress: report.ProgressReport,
+    data: dict[str, Any],
+) -> HttpResponse:
+    """Claim the form's key first (unique in the database), so two quick clicks
+    send one email; a refused send releases it for another try."""
+    key = data.get("submission_key") or ""
+    to = data["referrer_email"]
+    if not key:
+        messages.error(request, "Reload the page and send again.")
+        return redirect("outcomes:progress_report", patient.pk)
+    try:
+        with transaction.atomic():
+            delivery = ReportDelivery.objects.create(
+                patient=patient, sent_by=request.user, to=to, submission_key=key
+            )
+    except IntegrityError:
+        messages.info(request, "That report was already sent.")
+        return redirect("outcomes:progress_report", patient.pk)
+    try:
+        report.send_report(progress, to=to)
+    except (OSError, SMTPException) as exc:
+        delivery.delete()
+        messages.error(request, f"The report could not be sent ({exc}); try again.")
+        return redirect("outcomes:progress_report", patient.pk)
+    record_event(
+        request=request, action=Action.EXPORT, patient=patient,
+        information=Information.CLINICAL, object_type="progress_report",
+        object_id=delivery.pk, summary=f"Emailed the progress report to {to}",
+    )  # fmt: skip
+    messages.success(request, f"Report sent to {to}.")
+    return redirect("outcomes:progress_report", patient.pk)

@@ -42,8 +42,10 @@ def test_phq9_on_the_hand_built_cohort(hand_built: Cohort) -> None:
         "remission": (1, 3),  # only 4 < 5
         "reliable_improvement": (2, 3),  # drops of 12 and 8 (≥ 6)
         "reliable_deterioration": (1, 3),  # C rose by 7
-        "recovery": (2, 2),  # A and B were cases (≥ 10); both ended below 10
-        "reliable_recovery": (2, 2),
+        # Cases at baseline (≥ 10) with a finished course (≥ 2 doses by the latest
+        # score, clinical rules §7): only A; B had one dose. A ended below 10.
+        "recovery": (1, 1),
+        "reliable_recovery": (1, 1),
     }
     # A first met response on 1 April (31 days), B on 15 March (14 days)
     assert phq9.reached_response == 2
@@ -206,4 +208,19 @@ def test_the_charts_are_accessible_svg(hand_built: Cohort) -> None:
     [phq9] = result.instruments
     assert 'role="img"' in phq9.session_chart and "<title" in phq9.session_chart
     assert "Mean PHQ-9 13.7 before the first dose (n=3)" in phq9.session_chart
-    assert "3 courses; 2 with a change of zero or less" in phq9.change_chart
+    assert "3 courses; 2 improved (a change below 0" in phq9.change_chart
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"starts_on": "9999-12-30", "ends_on": "9999-12-31"},
+        {"starts_on": "0010-01-01", "ends_on": "0010-06-30", "age_band": "18-24"},
+        {"starts_on": "2026-01-01", "ends_on": "2026-06-30", "clinician": "not-a-uuid"},
+    ],
+)
+def test_extreme_or_odd_filters_are_refused_not_crashed(
+    client_for: ClientFor, physician: User, query: dict[str, str]
+) -> None:
+    response = client_for(physician).get(reverse("outcomes:dashboard"), query)
+    assert response.status_code == 400

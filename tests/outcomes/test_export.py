@@ -52,6 +52,7 @@ def test_the_export_is_pseudonymised_by_default(
     ) == ("20", "8", "-12")
     assert (mine[0]["phq9_response"], mine[0]["phq9_remission"]) == ("yes", "no")
     assert mine[0]["age_band"] == "35-44" and mine[0]["doses_given"] == "2"
+    assert mine[0]["first_dose_month"] == "2026-03" and "first_dose_date" not in mine[0]
     # the same person has the same pseudonym in the next export
     assert pseudonym(a.pk) in repr(download(client_for, physician))
     event = AuditEvent.objects.filter(action="export").first()
@@ -82,7 +83,8 @@ def test_identifiable_rows_need_a_reason_and_are_audited_per_patient(
         client_for, clinic_admin, identifiable="on", reason="Ministry audit"
     )
     a = hand_built.people["a"]
-    assert any(r["mrn"] == a.mrn for r in rows)
+    [row] = [r for r in rows if r["mrn"] == a.mrn]
+    assert row["first_dose_date"] == "2026-03-01"  # 15:00 UTC is 10:00 in Toronto
     export = CohortExport.objects.get()
     assert (
         export.identifiable and export.reason == "Ministry audit" and export.rows == 8

@@ -61,9 +61,8 @@ def test_the_pdf_carries_the_scores_plan_and_signature_and_is_audited(
     a = hand_built.people["a"]
     assert "Progress report" in flat and a.legal_family_name in flat and a.mrn in flat
     assert "PHQ-9" in flat and "GAD-7" in flat
-    assert (
-        "20 (2026-02-20)" in flat and "8 (2026-04-01)" in flat
-    )  # PHQ-9 baseline, latest
+    # A's course: PHQ-9 20 (20 February) -> 8 (1 April): -12, -60%, response
+    assert "PHQ-9 20 8 (2026-04-01) -12 (-60%) Yes No" in flat
     assert "Continue maintenance infusions every four weeks" in flat
     assert physician.display_name in flat and "Signed electronically" in flat
     printed = AuditEvent.objects.filter(action="print", patient_id=a.pk)
@@ -125,8 +124,33 @@ def test_a_failed_send_says_so_and_records_no_sending(
     monkeypatch.setattr(report, "send_report", refuse)
     response = client_for(physician).post(
         url(hand_built),
-        {"do": "send", "plan": PLAN, "referrer_email": "dr@example.com"},
+        {
+            "do": "send",
+            "plan": PLAN,
+            "referrer_email": "dr@example.com",
+            "submission_key": "k2",
+        },
         follow=True,
     )
     assert "could not be sent (relay refused)" in response.content.decode()
     assert not AuditEvent.objects.filter(action="export").exists()
+
+
+def test_the_table_follows_the_course_and_its_programme(
+    hand_built: Cohort, client_for: ClientFor, physician: User
+) -> None:
+    """B's induction course ended on 20 April: its latest PHQ-9 is 4 (15 March),
+    not the 27 after it. G's esketamine course: MADRS 30 -> 12 is remission
+    (≤ 12), where the ketamine threshold (≤ 10) would say no."""
+    client = client_for(physician)
+    b_url = reverse("outcomes:progress_report", args=[hand_built.people["b"].pk])
+    body = client.get(
+        b_url, {"course": str(hand_built.courses["b"].pk)}
+    ).content.decode()
+    table = " ".join(
+        body.split("Scores over this course")[1].split("</table>")[0].split()
+    )
+    assert "4 (2026-03-15)" in table and ">27<" not in table
+    g_url = reverse("outcomes:progress_report", args=[hand_built.people["g"].pk])
+    g_body = " ".join(client.get(g_url).content.decode().split())
+    assert "Yes (MADRS &lt;= 12 (esketamine programme" in g_body
