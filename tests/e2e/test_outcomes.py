@@ -87,3 +87,27 @@ def test_a_physician_reads_the_outcomes_and_exports_the_cohort(
             if v["impact"] in {"serious", "critical"}
         ]  # fmt: skip
         assert serious == [], serious
+
+
+def test_a_physician_previews_and_downloads_a_progress_report(
+    page: Page, physician: User, hand_built: Cohort, tmp_path: Path
+) -> None:
+    """From the patient's Measures tab: the preview, the plan, the PDF."""
+    device = TOTPDevice.objects.filter(
+        user=physician
+    ).first() or TOTPDeviceFactory.create(user=physician)
+    sign_in(page, physician, device)
+    a = hand_built.people["a"]
+    page.goto(f"/measures/patients/{a.pk}/")
+    page.get_by_role(
+        "link", name="Progress report for the referring clinician (PDF)"
+    ).click()
+    preview = page.get_by_role("article", name="Preview of the report")
+    expect(preview).to_contain_text(a.legal_family_name)
+    expect(preview).to_contain_text("2 of 6 planned")
+    page.get_by_label("Current plan").fill("Monthly maintenance; review in 3 months.")
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download PDF").click()
+    saved = tmp_path / "report.pdf"
+    download_info.value.save_as(saved)
+    assert saved.read_bytes()[:4] == b"%PDF"
