@@ -322,15 +322,23 @@ def session_means_sql(filters: CohortFilters, code: str) -> tuple[str, list[Any]
     sessions = quote(DosingSession._meta.db_table)
     sql = (
         f"WITH scored AS MATERIALIZED ({inner}), "  # noqa: S608 - our names; values are parameters
-        "numbered AS (SELECT s.pk AS course_id, r.total AS total, r.authored_at, "
-        f"(SELECT COUNT(*) FROM {sessions} d WHERE d.course_id = s.pk "
-        "AND d.dose_started_at IS NOT NULL AND d.dose_started_at < r.authored_at) AS doses "
-        f"FROM scored s JOIN {responses} r ON r.patient_id = s.patient_id "
+        "paired AS MATERIALIZED (SELECT pk, patient_id, baseline_from, latest_at FROM scored "
+        "WHERE baseline_total IS NOT NULL AND latest_total IS NOT NULL), "
+        # scores and doses of each course in one time line; a running count of the
+        # doses before each score (a dose at the same instant comes after it)
+        "events AS (SELECT p.pk AS course_id, r.authored_at AS at, 0 AS is_dose, "
+        f"r.total AS total FROM paired p JOIN {responses} r ON r.patient_id = p.patient_id "
         "AND r.instrument = %s AND r.status = %s AND r.total IS NOT NULL "
-        "AND r.authored_at >= s.baseline_from AND r.authored_at <= s.latest_at "
-        "WHERE s.baseline_total IS NOT NULL AND s.latest_total IS NOT NULL), "
+        "AND r.authored_at >= p.baseline_from AND r.authored_at <= p.latest_at "
+        "UNION ALL SELECT p.pk, d.dose_started_at, 1, NULL FROM paired p "
+        f"JOIN {sessions} d ON d.course_id = p.pk AND d.dose_started_at IS NOT NULL "
+        "AND d.dose_started_at <= p.latest_at), "
+        "numbered AS (SELECT course_id, at AS authored_at, is_dose, total, SUM(is_dose) OVER "
+        "(PARTITION BY course_id ORDER BY at, is_dose ROWS BETWEEN UNBOUNDED PRECEDING "
+        "AND CURRENT ROW) AS doses FROM events), "
         "last_in_interval AS (SELECT doses, total, ROW_NUMBER() OVER "
-        "(PARTITION BY course_id, doses ORDER BY authored_at DESC) AS rn FROM numbered) "
+        "(PARTITION BY course_id, doses ORDER BY authored_at DESC) AS rn FROM numbered "
+        "WHERE is_dose = 0) "
         "SELECT doses, COUNT(*), SUM(total), SUM(total * total) FROM last_in_interval "
         "WHERE rn = 1 AND doses <= %s GROUP BY doses ORDER BY doses"
     )
