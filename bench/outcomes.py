@@ -11,7 +11,6 @@ from one page and re-executed alone through the driver, and their ratio.
 import argparse
 import os
 import random
-import statistics
 import sys
 import time
 import uuid
@@ -23,6 +22,8 @@ from typing import Any
 import django
 from django.conf import settings
 from django.test.utils import override_settings
+
+from bench.timing import percentile
 
 STATIC_STORAGE = "django.contrib.staticfiles.storage.StaticFilesStorage"
 # (instrument, share of the responses, range, typical baseline)
@@ -178,10 +179,6 @@ def seed(patients: int, responses: int, rng: random.Random) -> tuple[int, int]:
     return len(courses), QuestionnaireResponse.objects.count()
 
 
-def _percentile(samples: list[float], pct: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[pct - 1]
-
-
 def measure(iterations: int) -> tuple[float, float, int, int, float, float]:
     """The page, then its data statements alone."""
     from django.db import connection
@@ -228,8 +225,8 @@ def measure(iterations: int) -> tuple[float, float, int, int, float, float]:
                 cursor.fetchall()
             alone.append((time.perf_counter() - started) * 1000)
     return (
-        _percentile(page, 50), _percentile(page, 95), page_queries, len(statements),
-        _percentile(alone, 50), _percentile(alone, 95),
+        percentile(page, 50), percentile(page, 95), page_queries, len(statements),
+        percentile(alone, 50), percentile(alone, 95),
     )  # fmt: skip
 
 

@@ -47,10 +47,6 @@ def age_band(age: int) -> str:
     return "under 18"
 
 
-def _age_on(born: Any, day: Any) -> int:
-    return int(day.year - born.year - ((day.month, day.day) < (born.month, born.day)))
-
-
 def header(identifiable: bool) -> list[str]:
     who = (
         ["mrn", "legal_name", "date_of_birth"]
@@ -103,7 +99,7 @@ def rows(filters: CohortFilters, identifiable: bool) -> Iterator[list[str]]:
     )
     for course in courses:
         patient = course.patient
-        age = _age_on(patient.born_on, filters.ends_on)
+        age = patient.age_on(filters.ends_on)
         who = (
             [patient.mrn, _cell(f"{patient.legal_family_name}, {patient.legal_given_name}"),
              patient.born_on.isoformat()]
