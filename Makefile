@@ -14,6 +14,10 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3"
+	@# opentiva 1.1.2's sdist ships a C file that no longer compiles on Python 3.11
+	@# (longintrepr.h); with Cython present its setup.py regenerates it from the .pyx.
+	$(BIN)/python -m pip install --quiet "cython==3.2.4" "setuptools==80.9.0"
+	$(BIN)/python -m pip install --quiet --no-build-isolation "opentiva==1.1.2"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
