@@ -7,8 +7,9 @@ from kapcare.accounts.access import patient_portal_required
 from kapcare.audit.services import Information
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.measures.models import QuestionnaireLink, QuestionnaireResponse
+from kapcare.measures.progress import progress_for
 from kapcare.measures.services import open_links_for
-from kapcare.measures.views import fill_questionnaire, progress_for
+from kapcare.measures.views import fill_questionnaire
 from kapcare.patients.access import get_own_chart
 
 

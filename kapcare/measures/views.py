@@ -1,6 +1,5 @@
 import datetime as dt
 import uuid
-from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -9,13 +8,11 @@ from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import otp_exempt, staff_permission_required
 from kapcare.audit.services import Information
 from kapcare.lib.http import AuthenticatedHttpRequest
-from kapcare.measures.charts import Point, progress_svg
 from kapcare.measures.forms import (
     AssignForm,
     ItemAnswersForm,
@@ -30,7 +27,7 @@ from kapcare.measures.models import (
     QuestionnaireLink,
     QuestionnaireResponse,
 )
-from kapcare.measures.outcomes import Outcome, OutcomeError, outcome
+from kapcare.measures.progress import progress_for
 from kapcare.measures.scoring import ScoringError
 from kapcare.measures.services import (
     LinkUnusableError,
@@ -48,7 +45,6 @@ from kapcare.measures.services import (
 from kapcare.patients.access import get_patient_for_user
 from kapcare.patients.models import Patient
 from kapcare.safety.models import SafetyAlert
-from kapcare.treatment.models import DosingSession
 from kapcare.treatment.therapy import mindfulness_summary
 
 CLINICAL = "patients.view_clinical_record"
@@ -75,75 +71,6 @@ def instrument_detail(request: AuthenticatedHttpRequest, code: str) -> HttpRespo
     return render(
         request, "measures/instrument_detail.html", {"instrument": _instrument(code)}
     )
-
-
-@dataclass(frozen=True)
-class Progress:
-    instrument: Instrument
-    svg: str
-    baseline: float
-    latest: float
-    outcome: Outcome | None
-    first_on: dt.date
-    latest_on: dt.date
-    latest_band: str
-    count: int
-
-
-def progress_for(patient: Patient) -> list[Progress]:
-    """Per instrument with scored results: the chart and baseline-to-latest outcome.
-
-    One query for all of the patient's totals, whatever their number.
-    """
-    rows = (
-        QuestionnaireResponse.objects.filter(patient=patient, total__isnull=False)
-        .exclude(status=QuestionnaireResponse.Status.ENTERED_IN_ERROR)
-        .order_by("authored_at")
-        .values_list("instrument", "authored_at", "total", "band")
-    )
-    dosing_days = [
-        timezone.localtime(at).date()
-        for at in DosingSession.objects.filter(
-            patient=patient, dose_started_at__isnull=False
-        ).values_list("dose_started_at", flat=True)
-    ]
-    series: dict[str, list[Point]] = {}
-    for code, authored_at, total, band in rows:
-        if total is None:
-            continue
-        day = timezone.localtime(authored_at).date()
-        series.setdefault(code, []).append(Point(day, float(total), band))
-    progress = []
-    for code, points in sorted(series.items()):
-        instrument = INSTRUMENTS.get(code)
-        if instrument is None:
-            continue
-        try:
-            result: Outcome | None = outcome(
-                code, baseline=points[0].total, final=points[-1].total
-            )
-        except (OutcomeError, KeyError):
-            result = None
-        # progress_svg escapes every text it writes; the markup itself is ours.
-        svg = mark_safe(  # noqa: S308
-            progress_svg(
-                instrument, points, chart_id=f"chart-{code}", dosing_days=dosing_days
-            )
-        )
-        progress.append(
-            Progress(
-                instrument,
-                svg,
-                points[0].total,
-                points[-1].total,
-                result,
-                points[0].on,
-                points[-1].on,
-                points[-1].band or "",
-                len(points),
-            )
-        )
-    return progress
 
 
 @staff_permission_required(CLINICAL)

@@ -11,7 +11,7 @@ import csv
 import hashlib
 import hmac
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -82,9 +82,9 @@ def _flag(value: bool | None) -> str:
     return "" if value is None else ("yes" if value else "no")
 
 
-def rows(filters: CohortFilters, identifiable: bool) -> Iterator[list[str]]:
-    """The CSV rows (without the header): one query for the courses and one per
-    instrument for the scores, however many courses."""
+def rows(filters: CohortFilters, identifiable: bool) -> Iterator[tuple[Any, list[str]]]:
+    """Each course's patient id and CSV row (without the header): one query for the
+    courses and one per instrument for the scores, however many courses."""
     scores: dict[str, dict[Any, dict[str, Any]]] = {
         code: {row["pk"]: row for row in scored_cohort(filters, code)}
         for code in DASHBOARD_INSTRUMENTS
@@ -132,7 +132,7 @@ def rows(filters: CohortFilters, identifiable: bool) -> Iterator[list[str]]:
                 _number(base), _number(latest), _number(latest - base),
                 _flag(result.response), _flag(result.remission),
             ]  # fmt: skip
-        yield row
+        yield patient.pk, row
 
 
 def _number(value: Any) -> str:
@@ -142,59 +142,79 @@ def _number(value: Any) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def record_export(
+def _check_identifiable(by: User, reason: str) -> None:
+    if not by.has_perm("outcomes.export_identifiable"):
+        raise ExportError("Only the clinic admin may export identifiable rows.")
+    if not reason.strip():
+        raise ExportError("Give the reason identifiable rows are needed.")
+
+
+def _record(
     *,
     context: Context,
     by: User,
     filters: CohortFilters,
-    identifiable: bool,
-    reason: str,
+    rows: int,
+    reason: str = "",
+    patients: Iterable[Any] = (),
 ) -> CohortExport:
-    """Checks the right to export identifiable rows and writes the export record and
-    its audit events (one per patient when identifiable) before any row leaves."""
-    if identifiable:
-        if not by.has_perm("outcomes.export_identifiable"):
-            raise ExportError("Only the clinic admin may export identifiable rows.")
-        if not reason.strip():
-            raise ExportError("Give the reason identifiable rows are needed.")
-    courses = cohort(filters)
+    """The export record, its audit event and, for identifiable rows, one event per
+    patient, in one transaction."""
+    identifiable = bool(reason)
     with transaction.atomic():
         export = CohortExport.objects.create(
             exported_by=by, filters=filters.as_dict(), identifiable=identifiable,
-            reason=reason.strip(), rows=courses.count(),
+            reason=reason, rows=rows,
         )  # fmt: skip
-        detail = {
-            "filters": filters.as_dict(),
-            "rows": export.rows,
-            "reason": reason.strip(),
-        }
+        detail = {"filters": filters.as_dict(), "rows": rows, "reason": reason}
         events = [
             PendingEvent(
                 action=Action.EXPORT, object_type="cohort_export", object_id=str(export.pk),
-                summary=f"Exported the outcome cohort ({'identifiable' if identifiable else 'pseudonymised'}, {export.rows} rows)",
+                summary=f"Exported the outcome cohort ({'identifiable' if identifiable else 'pseudonymised'}, {rows} rows)",
                 detail=detail,
             )
         ]  # fmt: skip
-        if identifiable:
-            events += [
-                PendingEvent(
-                    action=Action.EXPORT, patient_id=str(patient_id),
-                    information="clinical", object_type="cohort_export",
-                    object_id=str(export.pk),
-                    summary="Included in an identifiable outcome export",
-                    detail={"reason": reason.strip()},
-                )
-                for patient_id in courses.order_by().values_list("patient_id", flat=True).distinct()
-            ]  # fmt: skip
+        events += [
+            PendingEvent(
+                action=Action.EXPORT, patient_id=str(patient_id),
+                information="clinical", object_type="cohort_export",
+                object_id=str(export.pk),
+                summary="Included in an identifiable outcome export",
+                detail={"reason": reason},
+            )
+            for patient_id in dict.fromkeys(patients)
+        ]  # fmt: skip
         record_events(events, context=context)
     return export
 
 
-def csv_lines(filters: CohortFilters, identifiable: bool) -> Iterator[str]:
+def pseudonymised_export(
+    *, context: Context, by: User, filters: CohortFilters
+) -> Iterator[str]:
+    """Records the export (the cohort's size now), then the CSV lines, streamed."""
+    _record(context=context, by=by, filters=filters, rows=cohort(filters).count())
+    return csv_lines(header(False), (row for _, row in rows(filters, False)))
+
+
+def identifiable_export(
+    *, context: Context, by: User, filters: CohortFilters, reason: str
+) -> str:
+    """The whole CSV, built before it is recorded, so each patient in it, and only
+    those, appears in their own access log; nothing leaves if the audit fails."""
+    _check_identifiable(by, reason)
+    found = list(rows(filters, True))
+    _record(
+        context=context, by=by, filters=filters, rows=len(found),
+        reason=reason.strip(), patients=(patient_id for patient_id, _ in found),
+    )  # fmt: skip
+    return "".join(csv_lines(header(True), (row for _, row in found)))
+
+
+def csv_lines(columns: list[str], lines: Iterable[list[str]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header(identifiable))
-    for row in rows(filters, identifiable):
+    writer.writerow(columns)
+    for row in lines:
         writer.writerow(row)
         if buffer.tell() > 64_000:
             yield buffer.getvalue()

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.measures.outcomes import Outcome, Programme, outcome
-from kapcare.measures.views import Progress, progress_for
+from kapcare.measures.progress import Progress, progress_for
 from kapcare.patients.models import Patient
 from kapcare.treatment.models import AdverseEvent, Drug, TreatmentCourse
 from kapcare.website.models import ClinicProfile, StaffProfile, get_clinic_profile

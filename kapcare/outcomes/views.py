@@ -73,11 +73,24 @@ def cohort_csv(
         )
     filters = form.filters()
     identifiable = bool(form.cleaned_data.get("identifiable"))
+    context = Context.from_request(request)
+    response: HttpResponse | StreamingHttpResponse
     try:
-        export.record_export(
-            context=Context.from_request(request), by=request.user, filters=filters,
-            identifiable=identifiable, reason=form.cleaned_data.get("reason", ""),
-        )  # fmt: skip
+        if identifiable:
+            response = HttpResponse(
+                export.identifiable_export(
+                    context=context, by=request.user, filters=filters,
+                    reason=form.cleaned_data.get("reason", ""),
+                ),
+                content_type="text/csv; charset=utf-8",
+            )  # fmt: skip
+        else:
+            response = StreamingHttpResponse(
+                export.pseudonymised_export(
+                    context=context, by=request.user, filters=filters
+                ),
+                content_type="text/csv; charset=utf-8",
+            )
     except export.ExportError as exc:
         form.add_error(None, str(exc))
         return render(
@@ -85,9 +98,6 @@ def cohort_csv(
         )
     kind = "identifiable" if identifiable else "pseudonymised"
     name = f"kapcare-outcomes-{kind}-{timezone.localdate():%Y%m%d}.csv"
-    response = StreamingHttpResponse(
-        export.csv_lines(filters, identifiable), content_type="text/csv; charset=utf-8"
-    )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "no-store"
     return response
