@@ -166,6 +166,10 @@ else:
     # A PostgreSQL connection costs about 2.4 ms to open (make bench); keep it a minute.
     DATABASES["default"]["CONN_MAX_AGE"] = envint("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # PostgreSQL's JIT compiled each outcome-dashboard statement for about 1.3 s
+    # (their correlated subqueries inflate the cost estimate) to run ~1 s of work;
+    # a web app's statements are too short to gain from it (make bench).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

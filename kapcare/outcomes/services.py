@@ -25,7 +25,6 @@ from typing import Any
 from django.db import connection
 from django.db.models import (
     Count,
-    DateField,
     DateTimeField,
     DurationField,
     Exists,
@@ -141,109 +140,151 @@ def cohort(filters: CohortFilters) -> QuerySet[TreatmentCourse]:
     return courses
 
 
-def scored_cohort(filters: CohortFilters, code: str) -> QuerySet[Any, dict[str, Any]]:
-    """The cohort with each course's baseline and latest score on one instrument."""
+def courses_with_scores(filters: CohortFilters, code: str) -> QuerySet[Any]:
+    """The cohort with the ids of each course's baseline and latest response on one
+    instrument, each found by the (patient, instrument, date) index, newest first."""
     responses = QuestionnaireResponse.objects.filter(
         patient_id=OuterRef("patient_id"),
         instrument=code,
         status=QuestionnaireResponse.Status.COMPLETED,
         total__isnull=False,
     )
-    baseline = (
-        responses.filter(
-            authored_at__lte=OuterRef("first_dose_at"),
-            authored_at__gte=OuterRef("first_dose_at")
-            - timedelta(days=BASELINE_WINDOW_DAYS),
-        )
-        .order_by("-authored_at", "-created_at", "-pk")
-        .values("total")[:1]
-    )
+    newest_first = ("-authored_at", "-created_at", "-pk")
+    baseline = responses.filter(
+        authored_at__lte=OuterRef("first_dose_at"),
+        authored_at__gte=OuterRef("baseline_from"),
+    ).order_by(*newest_first)
     _, period_end = filters.period
-    after = responses.filter(
-        authored_at__gt=OuterRef("first_dose_at"),
-        authored_at__lt=period_end,  # lets the (patient, instrument, date) index bound it
-        authored_at__date__lte=OuterRef("latest_by"),
-    ).order_by("-authored_at", "-created_at", "-pk")
+    latest = (
+        responses.filter(authored_at__gt=OuterRef("first_dose_at"))
+        .filter(authored_at__lt=period_end)  # an index bound that is a constant
+        .filter(authored_at__lt=OuterRef("latest_before"))
+        .order_by(*newest_first)
+    )
     return (
         cohort(filters)
+        .order_by()
         .annotate(
-            latest_by=Least(
-                Coalesce(F("ended_on"), Value(filters.ends_on)),
-                Value(filters.ends_on),
-                output_field=DateField(),
+            baseline_from=ExpressionWrapper(
+                F("first_dose_at") - timedelta(days=BASELINE_WINDOW_DAYS),
+                output_field=DateTimeField(),
+            ),
+            latest_before=Least(
+                Coalesce(F("ended_at"), Value(period_end)),
+                Value(period_end),
+                output_field=DateTimeField(),
             ),
             drug=F("protocol__drug"),
-            baseline_total=Subquery(baseline),
-            latest_total=Subquery(after.values("total")[:1]),
-            latest_at=Subquery(after.values("authored_at")[:1]),
+            baseline_pk=Subquery(baseline.values("pk")[:1]),
+            latest_pk=Subquery(latest.values("pk")[:1]),
+        )
+    )
+
+
+def scored_cohort(filters: CohortFilters, code: str) -> QuerySet[Any, dict[str, Any]]:
+    """The cohort with each course's baseline and latest score on one instrument
+    (None where it has none)."""
+    by_pk = QuestionnaireResponse.objects.filter
+    scored: QuerySet[Any, dict[str, Any]] = (
+        courses_with_scores(filters, code)
+        .annotate(
+            baseline_total=Subquery(by_pk(pk=OuterRef("baseline_pk")).values("total")),
+            latest_total=Subquery(by_pk(pk=OuterRef("latest_pk")).values("total")),
+            latest_at=Subquery(by_pk(pk=OuterRef("latest_pk")).values("authored_at")),
         )
         .values(
             "pk", "patient_id", "first_dose_at", "drug", "baseline_total",
             "latest_total", "latest_at",
         )
     )  # fmt: skip
+    return scored
 
 
-def _conditions(
-    rules: InstrumentDefinitions,
-) -> tuple[dict[str, str], list[Any]]:
+Condition = tuple[str, list[Any]]
+
+
+def _conditions(rules: InstrumentDefinitions) -> dict[str, Condition]:
     """SQL conditions over the scored row s (b = baseline, l = latest) for each
-    cited definition the instrument has, with their parameters in order."""
-    conditions: dict[str, str] = {}
-    params: list[Any] = []
+    cited definition the instrument has, each with its own parameters."""
+    conditions: dict[str, Condition] = {}
     if rules.response_percent:
-        conditions["response"] = "s.b > 0 AND 2 * s.l <= s.b"
-        conditions["response_base"] = "s.b > 0"
+        conditions["response"] = ("s.b > 0 AND 2 * s.l <= s.b", [])
+        conditions["response_base"] = ("s.b > 0", [])
     elif rules.response_points is not None:
-        conditions["response"] = "s.b - s.l >= %s"
-        params.append(rules.response_points)
+        conditions["response"] = ("s.b - s.l >= %s", [rules.response_points])
     if rules.esketamine_remission_limit is not None:
-        conditions["remission"] = "s.l <= CASE WHEN s.drug = %s THEN %s ELSE %s END"
-        params += [
-            Drug.ESKETAMINE,
-            rules.esketamine_remission_limit,
-            rules.remission_limit,
-        ]
+        conditions["remission"] = (
+            "s.l <= CASE WHEN s.drug = %s THEN %s ELSE %s END",
+            [Drug.ESKETAMINE, rules.esketamine_remission_limit, rules.remission_limit],
+        )
     elif rules.remission_limit is not None:
-        conditions["remission"] = "s.l < %s" if rules.remission_strict else "s.l <= %s"
-        params.append(rules.remission_limit)
+        below = "s.l < %s" if rules.remission_strict else "s.l <= %s"
+        conditions["remission"] = (below, [rules.remission_limit])
     if rules.reliable_change is not None:
-        conditions["reliable_improvement"] = "s.b - s.l >= %s"
-        conditions["reliable_deterioration"] = "s.l - s.b >= %s"
-        params += [rules.reliable_change, rules.reliable_change]
+        conditions["reliable_improvement"] = (
+            "s.b - s.l >= %s",
+            [rules.reliable_change],
+        )
+        conditions["reliable_deterioration"] = (
+            "s.l - s.b >= %s",
+            [rules.reliable_change],
+        )
     if rules.caseness_from is not None:
         # Talking Therapies count only finished courses: >= 2 attended treatment
         # appointments (clinical rules §7), here doses given by the latest score.
-        finished = f"s.attended >= {RECOVERY_MIN_DOSES}"
-        conditions["case_at_baseline"] = f"s.b >= %s AND {finished}"
-        conditions["recovery"] = f"s.b >= %s AND {finished} AND s.l < %s"
-        params += [rules.caseness_from] * 3
+        case = f"s.b >= %s AND s.attended >= {RECOVERY_MIN_DOSES}"
+        conditions["case_at_baseline"] = (case, [rules.caseness_from])
+        conditions["recovery"] = (
+            f"{case} AND s.l < %s",
+            [rules.caseness_from, rules.caseness_from],
+        )
         if rules.reliable_change is not None:
             conditions["reliable_recovery"] = (
-                f"s.b >= %s AND {finished} AND s.l < %s AND s.b - s.l >= %s"
+                f"{case} AND s.l < %s AND s.b - s.l >= %s",
+                [rules.caseness_from, rules.caseness_from, rules.reliable_change],
             )
-            params += [rules.caseness_from, rules.caseness_from, rules.reliable_change]
-    return conditions, params
+    return conditions
 
 
 def instrument_sql(filters: CohortFilters, code: str) -> tuple[str, list[Any]]:
-    """One statement: the scored cohort materialised once, then its sums, the
-    cited counts, and the median time to first response by window functions."""
+    """One statement per instrument. The courses with a baseline and a latest score
+    are paired once; from them come a "summary" row (sums, the cited counts, the
+    change histogram, the median time to first response by window functions) and
+    one "doses" row per number of doses given before a score (the mean-by-dose
+    chart: each course's last score in each interval between doses, from the
+    baseline window to its latest score; a dose at the same instant comes after
+    the score)."""
     rules = definitions_for(code)
-    inner, inner_params = scored_cohort(filters, code).query.sql_with_params()
-    conditions, condition_params = _conditions(rules)
-    counts = "".join(
-        f", SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS {name}"
-        for name, sql in conditions.items()
-    )
+    inner, inner_params = (
+        courses_with_scores(filters, code)
+        .values("pk", "patient_id", "first_dose_at", "drug", "baseline_from",
+                "baseline_pk", "latest_pk")
+        .query.sql_with_params()
+    )  # fmt: skip
+    conditions = _conditions(rules)
+    condition_params = [p for _, params in conditions.values() for p in params]
+    summary = [
+        "COUNT(*) AS n", "SUM(s.b) AS sum_b", "SUM(s.b * s.b) AS sum_b2",
+        "SUM(s.l) AS sum_l", "SUM(s.l * s.l) AS sum_l2", "SUM(s.l - s.b) AS sum_c",
+        "SUM((s.l - s.b) * (s.l - s.b)) AS sum_c2",
+        *(f"SUM(CASE WHEN {sql} THEN 1 ELSE 0 END) AS {name}"
+          for name, (sql, _) in conditions.items()),
+    ]  # fmt: skip
     edges = change_bins(code)
-    counts += "".join(
-        f", SUM(CASE WHEN s.l - s.b >= %s AND s.l - s.b < %s THEN 1 ELSE 0 END) AS bin_{k}"
+    summary += [
+        f"SUM(CASE WHEN s.l - s.b >= %s AND s.l - s.b < %s THEN 1 ELSE 0 END) AS bin_{k}"
         for k in range(len(edges))
-    )
+    ]
+    summary += [
+        "(SELECT COUNT(*) FROM waits) AS reached",
+        "(SELECT AVG(wait) FROM waits WHERE n IN ((reached + 1) / 2, (reached + 2) / 2)) "
+        "AS median_wait",
+    ]
     bin_params = [edge for pair in edges for edge in pair]
-    table = QuestionnaireResponse._meta.db_table
     quote = connection.ops.quote_name
+    responses = quote(QuestionnaireResponse._meta.db_table)
+    sessions = quote(DosingSession._meta.db_table)
+    completed = QuestionnaireResponse.Status.COMPLETED
     # a NULL of the timestamp type (PostgreSQL will not subtract an untyped NULL)
     first_response_sql, first_params = (
         "(CASE WHEN 1 = 0 THEN s.first_dose_at END)",
@@ -251,40 +292,58 @@ def instrument_sql(filters: CohortFilters, code: str) -> tuple[str, list[Any]]:
     )
     if "response" in conditions:
         # the response condition again, on each later score r instead of s.l
-        on_r = conditions["response"].replace("s.l", "r.total")
+        response_sql, response_params = conditions["response"]
+        on_r = response_sql.replace("s.l", "r.total")
         first_response_sql = (
-            f"(SELECT MIN(r.authored_at) FROM {quote(table)} r WHERE r.patient_id = s.patient_id "  # noqa: S608 - our names; values are parameters
+            f"(SELECT MIN(r.authored_at) FROM {responses} r WHERE r.patient_id = s.patient_id "  # noqa: S608 - our names; values are parameters
             f"AND r.instrument = %s AND r.status = %s AND r.total IS NOT NULL "
             f"AND r.authored_at > s.first_dose_at AND r.authored_at <= s.latest_at AND {on_r})"
         )
-        first_params = [code, QuestionnaireResponse.Status.COMPLETED]
-        if rules.response_points is not None:
-            first_params.append(rules.response_points)
+        first_params = [code, completed, *response_params]
     wait = connection.ops.subtract_temporals(
         "DateTimeField", ("f.first_response_at", []), ("f.first_dose_at", [])
     )
+    # the "doses" rows fill the first three columns and leave the rest empty
+    padding = ", NULL" * (len(summary) - 3)
     sql = (
-        f"WITH scored AS MATERIALIZED ({inner}), "  # noqa: S608 - our names; values are parameters
-        "paired AS MATERIALIZED (SELECT patient_id, first_dose_at, drug, latest_at, "
-        "baseline_total AS b, latest_total AS l, "
-        f"(SELECT COUNT(*) FROM {quote(DosingSession._meta.db_table)} d "
-        "WHERE d.course_id = scored.pk AND d.dose_started_at IS NOT NULL "
-        "AND d.dose_started_at <= scored.latest_at) AS attended FROM scored "
-        "WHERE baseline_total IS NOT NULL AND latest_total IS NOT NULL), "
+        f"WITH courses AS MATERIALIZED ({inner}), "  # noqa: S608 - our names; values are parameters
+        # the two scores read by primary key, one course at a time
+        "scores AS (SELECT c.pk, c.patient_id, c.first_dose_at, c.drug, c.baseline_from, "
+        f"(SELECT r.total FROM {responses} r WHERE r.id = c.baseline_pk) AS b, "
+        f"(SELECT r.total FROM {responses} r WHERE r.id = c.latest_pk) AS l, "
+        f"(SELECT r.authored_at FROM {responses} r WHERE r.id = c.latest_pk) AS latest_at "
+        "FROM courses c WHERE c.baseline_pk IS NOT NULL AND c.latest_pk IS NOT NULL), "
+        "paired AS MATERIALIZED (SELECT scores.*, "
+        f"(SELECT COUNT(*) FROM {sessions} d WHERE d.course_id = scores.pk "
+        "AND d.dose_started_at IS NOT NULL AND d.dose_started_at <= scores.latest_at) "
+        "AS attended FROM scores), "
         f"firsts AS MATERIALIZED (SELECT s.first_dose_at, {first_response_sql} AS first_response_at "
         "FROM paired s), "
         f"waits AS (SELECT {wait[0]} AS wait, ROW_NUMBER() OVER (ORDER BY {wait[0]}) AS n, "
-        "COUNT(*) OVER () AS reached FROM firsts f WHERE f.first_response_at IS NOT NULL) "
-        "SELECT COUNT(*) AS n, SUM(s.b) AS sum_b, SUM(s.b * s.b) AS sum_b2, "
-        "SUM(s.l) AS sum_l, SUM(s.l * s.l) AS sum_l2, SUM(s.l - s.b) AS sum_c, "
-        f"SUM((s.l - s.b) * (s.l - s.b)) AS sum_c2{counts}, "
-        "(SELECT COUNT(*) FROM waits) AS reached, "
-        "(SELECT AVG(wait) FROM waits WHERE n IN ((reached + 1) / 2, (reached + 2) / 2)) "
-        "AS median_wait FROM paired s"
+        "COUNT(*) OVER () AS reached FROM firsts f WHERE f.first_response_at IS NOT NULL), "
+        # scores and doses of each course in one time line, with a running count
+        # of the doses before each score
+        "events AS (SELECT p.pk AS course_id, r.authored_at AS at, 0 AS is_dose, "
+        f"r.total AS total FROM paired p JOIN {responses} r ON r.patient_id = p.patient_id "
+        "AND r.instrument = %s AND r.status = %s AND r.total IS NOT NULL "
+        "AND r.authored_at >= p.baseline_from AND r.authored_at <= p.latest_at "
+        "UNION ALL SELECT p.pk, d.dose_started_at, 1, NULL FROM paired p "
+        f"JOIN {sessions} d ON d.course_id = p.pk AND d.dose_started_at IS NOT NULL "
+        "AND d.dose_started_at <= p.latest_at), "
+        # in one sort: the doses so far, and whether a dose (or nothing) comes
+        # next, which makes a score the last in its interval
+        "numbered AS (SELECT is_dose, total, SUM(is_dose) OVER timeline AS doses, "
+        "LEAD(is_dose) OVER timeline AS next_is_dose FROM events WINDOW timeline AS "
+        "(PARTITION BY course_id ORDER BY at, is_dose ROWS BETWEEN UNBOUNDED PRECEDING "
+        "AND CURRENT ROW)) "
+        f"SELECT 'summary' AS part, NULL AS doses, {', '.join(summary)} FROM paired s "
+        "UNION ALL SELECT 'doses', doses, COUNT(*), SUM(total), SUM(total * total)"
+        f"{padding} FROM numbered WHERE is_dose = 0 AND (next_is_dose IS NULL "
+        "OR next_is_dose = 1) AND doses <= %s GROUP BY doses"
     )
     return sql, [
-        *inner_params, *first_params, *list(wait[1]), *list(wait[1]),
-        *condition_params, *bin_params,
+        *inner_params, *first_params, *list(wait[1]), *list(wait[1]), code, completed,
+        *condition_params, *bin_params, MAX_DOSES_CHARTED,
     ]  # fmt: skip
 
 
@@ -301,65 +360,17 @@ def change_bins(code: str) -> list[tuple[int, int]]:
     return [(low, low + width) for low in range(-top, top + 1, width)]
 
 
-def session_means_sql(filters: CohortFilters, code: str) -> tuple[str, list[Any]]:
-    """Mean score by number of doses given before it (0 = baseline), over the
-    courses paired on this instrument: each course's last score in each interval
-    between doses, from the baseline window to its latest score."""
-    inner, inner_params = (
-        scored_cohort(filters, code)
-        .annotate(
-            baseline_from=ExpressionWrapper(
-                F("first_dose_at") - timedelta(days=BASELINE_WINDOW_DAYS),
-                output_field=DateTimeField(),
-            )
-        )
-        .values("pk", "patient_id", "first_dose_at", "baseline_total", "latest_total",
-                "latest_at", "baseline_from")
-        .query.sql_with_params()
-    )  # fmt: skip
-    quote = connection.ops.quote_name
-    responses = quote(QuestionnaireResponse._meta.db_table)
-    sessions = quote(DosingSession._meta.db_table)
-    sql = (
-        f"WITH scored AS MATERIALIZED ({inner}), "  # noqa: S608 - our names; values are parameters
-        "paired AS MATERIALIZED (SELECT pk, patient_id, baseline_from, latest_at FROM scored "
-        "WHERE baseline_total IS NOT NULL AND latest_total IS NOT NULL), "
-        # scores and doses of each course in one time line; a running count of the
-        # doses before each score (a dose at the same instant comes after it)
-        "events AS (SELECT p.pk AS course_id, r.authored_at AS at, 0 AS is_dose, "
-        f"r.total AS total FROM paired p JOIN {responses} r ON r.patient_id = p.patient_id "
-        "AND r.instrument = %s AND r.status = %s AND r.total IS NOT NULL "
-        "AND r.authored_at >= p.baseline_from AND r.authored_at <= p.latest_at "
-        "UNION ALL SELECT p.pk, d.dose_started_at, 1, NULL FROM paired p "
-        f"JOIN {sessions} d ON d.course_id = p.pk AND d.dose_started_at IS NOT NULL "
-        "AND d.dose_started_at <= p.latest_at), "
-        "numbered AS (SELECT course_id, at AS authored_at, is_dose, total, SUM(is_dose) OVER "
-        "(PARTITION BY course_id ORDER BY at, is_dose ROWS BETWEEN UNBOUNDED PRECEDING "
-        "AND CURRENT ROW) AS doses FROM events), "
-        "last_in_interval AS (SELECT doses, total, ROW_NUMBER() OVER "
-        "(PARTITION BY course_id, doses ORDER BY authored_at DESC) AS rn FROM numbered "
-        "WHERE is_dose = 0) "
-        "SELECT doses, COUNT(*), SUM(total), SUM(total * total) FROM last_in_interval "
-        "WHERE rn = 1 AND doses <= %s GROUP BY doses ORDER BY doses"
-    )
-    return sql, [
-        *inner_params,
-        code,
-        QuestionnaireResponse.Status.COMPLETED,
-        MAX_DOSES_CHARTED,
-    ]
-
-
 MAX_DOSES_CHARTED = 12
 
 
 def session_means(filters: CohortFilters, code: str) -> list[SessionMean]:
-    sql, params = session_means_sql(filters, code)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
+    """The mean-by-doses series alone (see instrument_sql)."""
+    return instrument_outcome(filters, code).by_session
+
+
+def _session_means(found: list[tuple[Any, ...]]) -> list[SessionMean]:
     means = []
-    for doses, n, total, squares in found:
+    for doses, n, total, squares in sorted(found):
         interval = mean_with_ci(int(n), float(total), float(squares))
         assert interval.mean is not None  # noqa: S101 - n >= 1 in a group
         means.append(
@@ -439,7 +450,10 @@ def instrument_outcome(filters: CohortFilters, code: str) -> InstrumentOutcome:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         columns = [c[0] for c in cursor.description]
-        row = dict(zip(columns, cursor.fetchone(), strict=True))
+        found = cursor.fetchall()
+    [summary] = [r for r in found if r[0] == "summary"]
+    row = dict(zip(columns, summary, strict=True))
+    by_dose = [r[1:5] for r in found if r[0] == "doses"]
     number = {k: float(v) if isinstance(v, Decimal) else v for k, v in row.items()}
     n = int(number["n"] or 0)
     rules = definitions_for(code)
@@ -470,6 +484,7 @@ def instrument_outcome(filters: CohortFilters, code: str) -> InstrumentOutcome:
         rates=rates,
         reached_response=int(number["reached"] or 0),
         median_days_to_response=_as_days(row["median_wait"]),
+        by_session=_session_means(by_dose),
     )
 
 
@@ -562,16 +577,17 @@ class SafetySummary:
 
 def _out_of_range() -> Q:
     """A vital outside its protocol's limits, as the session flowsheet flags it
-    (kapcare/treatment/vitals.py flags_for)."""
-    limits = "session__course__protocol__"
+    (kapcare/treatment/vitals.py flags_for); the limits come from the outer session
+    row, joined once."""
+    limits = "course__protocol__"
     return (
-        Q(systolic__gt=F(f"{limits}systolic_max"))
-        | Q(diastolic__gt=F(f"{limits}diastolic_max"))
-        | Q(spo2__lt=F(f"{limits}spo2_min"))
-        | Q(heart_rate__lt=F(f"{limits}heart_rate_min"))
-        | Q(heart_rate__gt=F(f"{limits}heart_rate_max"))
-        | Q(respiratory_rate__lt=F(f"{limits}respiratory_rate_min"))
-        | Q(respiratory_rate__gt=F(f"{limits}respiratory_rate_max"))
+        Q(systolic__gt=OuterRef(f"{limits}systolic_max"))
+        | Q(diastolic__gt=OuterRef(f"{limits}diastolic_max"))
+        | Q(spo2__lt=OuterRef(f"{limits}spo2_min"))
+        | Q(heart_rate__lt=OuterRef(f"{limits}heart_rate_min"))
+        | Q(heart_rate__gt=OuterRef(f"{limits}heart_rate_max"))
+        | Q(respiratory_rate__lt=OuterRef(f"{limits}respiratory_rate_min"))
+        | Q(respiratory_rate__gt=OuterRef(f"{limits}respiratory_rate_max"))
     )
 
 
@@ -640,15 +656,6 @@ def safety(filters: CohortFilters) -> SafetySummary:
     )
 
 
-def _with_sessions(
-    outcome: InstrumentOutcome, filters: CohortFilters
-) -> InstrumentOutcome:
-    """The mean-by-session series, only for an instrument with paired courses."""
-    if outcome.n:
-        outcome.by_session = session_means(filters, outcome.code)
-    return outcome
-
-
 @dataclass
 class Dashboard:
     filters: CohortFilters
@@ -664,10 +671,7 @@ def dashboard(
     return Dashboard(
         filters=filters,
         courses=cohort(filters).count(),
-        instruments=[
-            _with_sessions(instrument_outcome(filters, code), filters)
-            for code in instruments
-        ],
+        instruments=[instrument_outcome(filters, code) for code in instruments],
         funnel=funnel(filters),
         safety=safety(filters),
     )

@@ -2,7 +2,7 @@
 ketamine register (controlled substance, CDSA Schedule I)."""
 
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -18,6 +18,11 @@ from kapcare.treatment.infusion import (
     infusion_state,
 )
 from kapcare.treatment.vitals import Limits, Reading
+
+
+def end_of_day(day: date) -> datetime:
+    """Midnight after the day in the clinic's time zone (the end of that day)."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
 class Drug(models.TextChoices):
@@ -196,6 +201,10 @@ class TreatmentCourse(models.Model):
         null=True, blank=True, editable=False,
         help_text="When the course's first dose started (set by the dosing session).",
     )  # fmt: skip
+    ended_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="The end of the course's last day (midnight after ended_on, clinic time).",
+    )  # fmt: skip
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
@@ -213,6 +222,15 @@ class TreatmentCourse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.protocol} from {self.starts_on:%Y-%m-%d}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keeps ended_at with ended_on, so a score can be compared with the course's
+        end in the database without a time-zone conversion per score."""
+        self.ended_at = end_of_day(self.ended_on) if self.ended_on else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "ended_on" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "ended_at"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("treatment:course_detail", args=[self.patient_id, self.pk])
