@@ -74,6 +74,8 @@ def seed(patients: int, responses: int, rng: random.Random) -> tuple[int, int]:
         Protocol,
         TreatmentCourse,
         VitalSign,
+        clinic_zone,
+        end_of_day,
     )
 
     physician = User.objects.get(email=f"physician@{DEMO_DOMAIN}")
@@ -85,15 +87,22 @@ def seed(patients: int, responses: int, rng: random.Random) -> tuple[int, int]:
         Patient.objects.filter(courses__isnull=True).values_list("pk", flat=True)
     )
     courses = []
+    zone = clinic_zone()
     for patient_id in ids:
         first = now - timedelta(days=rng.uniform(5, 360), hours=rng.uniform(0, 8))
         protocol = nasal if rng.random() < 0.1 else iv
+        # six in ten courses finished about two weeks after the first dose
+        ended_on = (
+            min(first.date() + timedelta(days=15), now.date())
+            if rng.random() < 0.6 else None
+        )  # fmt: skip
         courses.append(
             TreatmentCourse(
                 patient_id=patient_id, protocol=protocol, indication="depression",
-                phase="induction", status="completed" if rng.random() < 0.6 else "active",
+                phase="induction", status="completed" if ended_on else "active",
                 prescriber=physician, prescribed_dose=Decimal("0.5"), planned_sessions=6,
                 starts_on=first.date(), first_dose_at=first, created_by=physician,
+                ended_on=ended_on, ended_at=end_of_day(ended_on, zone) if ended_on else None,
             )
         )  # fmt: skip
     TreatmentCourse.objects.bulk_create(courses, batch_size=5_000)
@@ -186,7 +195,7 @@ def measure(iterations: int) -> tuple[float, float, int, int, float, float]:
     from django.utils import timezone
 
     from bench.pages import signed_in
-    from kapcare.outcomes.services import CohortFilters, dashboard
+    from kapcare.outcomes.services import CohortFilters, analytic_queries, dashboard
     from kapcare.patients.demo import DEMO_DOMAIN
 
     client = signed_in(f"physician@{DEMO_DOMAIN}")
@@ -217,13 +226,14 @@ def measure(iterations: int) -> tuple[float, float, int, int, float, float]:
     with connection.execute_wrapper(record):
         dashboard(filters)
     alone: list[float] = []
-    with connection.cursor() as cursor:
-        for _ in range(iterations):
-            started = time.perf_counter()
+    for _ in range(iterations):
+        started = time.perf_counter()
+        # as the page runs them (on PostgreSQL in the transaction that turns JIT off)
+        with analytic_queries(), connection.cursor() as cursor:
             for sql, params in statements:
                 cursor.execute(sql, params)
                 cursor.fetchall()
-            alone.append((time.perf_counter() - started) * 1000)
+        alone.append((time.perf_counter() - started) * 1000)
     return (
         percentile(page, 50), percentile(page, 95), page_queries, len(statements),
         percentile(alone, 50), percentile(alone, 95),

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "kapcare.scheduling",
     "kapcare.fhir",
     "kapcare.outcomes",
+    "kapcare.backups",
 ]
 
 MIDDLEWARE = [
@@ -166,10 +167,6 @@ else:
     # A PostgreSQL connection costs about 2.4 ms to open (make bench); keep it a minute.
     DATABASES["default"]["CONN_MAX_AGE"] = envint("CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # PostgreSQL's JIT compiled each outcome-dashboard statement for about 1.3 s
-    # (their correlated subqueries inflate the cost estimate) to run ~1 s of work;
-    # a web app's statements are too short to gain from it (make bench).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -234,6 +231,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 STATICFILES_DIRS = [BASE_DIR / "kapcare" / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+# manage.py backup writes here (docs/deploy.md: schedule, retention, off-site copy)
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", str(BASE_DIR / "var" / "backups")))
 MEDIA_URL = "media/"
 # Clinical documents (referral letters, signed consents) live outside any served
 # folder and are streamed only by views that check the role and audit the read.

@@ -24,7 +24,13 @@ from kapcare.audit.services import Action, Context, PendingEvent, record_events
 from kapcare.measures.outcomes import OutcomeError, Programme, outcome
 from kapcare.outcomes.definitions import DASHBOARD_INSTRUMENTS
 from kapcare.outcomes.models import CohortExport
-from kapcare.outcomes.services import AGE_BANDS, CohortFilters, cohort, scored_cohort
+from kapcare.outcomes.services import (
+    AGE_BANDS,
+    CohortFilters,
+    analytic_queries,
+    cohort,
+    course_scores,
+)
 from kapcare.treatment.models import Drug
 
 
@@ -85,10 +91,8 @@ def _flag(value: bool | None) -> str:
 def rows(filters: CohortFilters, identifiable: bool) -> Iterator[tuple[Any, list[str]]]:
     """Each course's patient id and CSV row (without the header): one query for the
     courses and one per instrument for the scores, however many courses."""
-    scores: dict[str, dict[Any, dict[str, Any]]] = {
-        code: {row["pk"]: row for row in scored_cohort(filters, code)}
-        for code in DASHBOARD_INSTRUMENTS
-    }
+    with analytic_queries():
+        scores = {code: course_scores(filters, code) for code in DASHBOARD_INSTRUMENTS}
     courses = (
         cohort(filters)
         .select_related("patient", "protocol")
@@ -112,9 +116,7 @@ def rows(filters: CohortFilters, identifiable: bool) -> Iterator[tuple[Any, list
             _first_dose(first_dose, identifiable), str(course.doses),
         ]  # fmt: skip
         for code in DASHBOARD_INSTRUMENTS:
-            found = scores[code].get(course.pk)
-            base = found["baseline_total"] if found else None
-            latest = found["latest_total"] if found else None
+            base, latest = scores[code].get(course.pk, (None, None))
             if base is None or latest is None:
                 row += [_number(base), _number(latest), "", "", ""]
                 continue
@@ -122,9 +124,7 @@ def rows(filters: CohortFilters, identifiable: bool) -> Iterator[tuple[Any, list
                 "esketamine" if course.protocol.drug == Drug.ESKETAMINE else "ketamine"
             )
             try:
-                result = outcome(
-                    code, baseline=float(base), final=float(latest), programme=programme
-                )
+                result = outcome(code, baseline=base, final=latest, programme=programme)
             except OutcomeError:
                 row += [_number(base), _number(latest), "", "", ""]
                 continue

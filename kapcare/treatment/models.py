@@ -2,9 +2,10 @@
 ketamine register (controlled substance, CDSA Schedule I)."""
 
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
@@ -20,9 +21,17 @@ from kapcare.treatment.infusion import (
 from kapcare.treatment.vitals import Limits, Reading
 
 
-def end_of_day(day: date) -> datetime:
-    """Midnight after the day in the clinic's time zone (the end of that day)."""
-    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+def end_of_day(day: date, zone: tzinfo) -> datetime:
+    """Midnight after the day in the given time zone (the end of that day)."""
+    return timezone.make_aware(
+        datetime.combine(day + timedelta(days=1), time.min), zone
+    )
+
+
+def clinic_zone() -> ZoneInfo:
+    from kapcare.website.models import get_clinic_profile
+
+    return ZoneInfo(get_clinic_profile().time_zone)
 
 
 class Drug(models.TextChoices):
@@ -219,14 +228,25 @@ class TreatmentCourse(models.Model):
             ),
             models.Index(fields=["first_dose_at"], name="treatment_course_first_dose"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True, ended_at__isnull=True)
+                | models.Q(ended_on__isnull=False, ended_at__isnull=False),
+                name="treatment_course_end_both_or_neither",
+                violation_error_message="A course's end date and end time go together.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.protocol} from {self.starts_on:%Y-%m-%d}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Keeps ended_at with ended_on, so a score can be compared with the course's
-        end in the database without a time-zone conversion per score."""
-        self.ended_at = end_of_day(self.ended_on) if self.ended_on else None
+        """Keeps ended_at with ended_on (in the clinic's time zone, whatever zone is
+        active), so a score can be compared with the course's end in the database
+        without a time-zone conversion per score."""
+        self.ended_at = (
+            end_of_day(self.ended_on, clinic_zone()) if self.ended_on else None
+        )
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "ended_on" in update_fields:
             kwargs["update_fields"] = {*update_fields, "ended_at"}

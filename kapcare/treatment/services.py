@@ -40,6 +40,8 @@ from kapcare.treatment.models import (
     StockCount,
     TreatmentCourse,
     VitalSign,
+    clinic_zone,
+    end_of_day,
 )
 from kapcare.treatment.vitals import blocks_dose
 from kapcare.website.mail import send_clinic_email_on_commit
@@ -133,6 +135,22 @@ def create_course(
             f"{protocol.dose_unit}, {planned_sessions} sessions",
         )  # fmt: skip
     return course
+
+
+def refresh_course_end_times() -> int:
+    """After the clinic's time zone changes: each ended course's ended_at moves to
+    midnight after its ended_on in the new zone. Returns the courses updated."""
+    zone = clinic_zone()
+    ended = TreatmentCourse.objects.filter(ended_on__isnull=False).only(
+        "pk", "ended_on"
+    )
+    changed = []
+    for course in ended.iterator(chunk_size=2000):
+        assert course.ended_on is not None  # noqa: S101 - filtered above
+        course.ended_at = end_of_day(course.ended_on, zone)
+        changed.append(course)
+    TreatmentCourse.objects.bulk_update(changed, ["ended_at"], batch_size=1000)
+    return len(changed)
 
 
 def change_course_status(

@@ -21,6 +21,10 @@ def update_clinic_profile(
     }
     with transaction.atomic():
         form.save()
+        if "time_zone" in form.changed_data:
+            from kapcare.treatment.services import refresh_course_end_times
+
+            refresh_course_end_times()
         record_event(
             request=request,
             action=Action.UPDATE,

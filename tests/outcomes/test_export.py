@@ -108,10 +108,11 @@ def test_the_export_does_not_grow_in_queries_with_the_cohort(
     django_assert_max_num_queries: object,
 ) -> None:  # fmt: skip
     """Session and permissions, the export record and its audit event, then one
-    query per instrument and one for the courses, however many rows."""
+    query per instrument and one for the courses, however many rows (on PostgreSQL
+    also the transaction that turns its JIT off for them)."""
     client = client_for(physician)
     client.get(reverse("outcomes:dashboard"))
-    with django_assert_max_num_queries(22):  # type: ignore[operator]
+    with django_assert_max_num_queries(24):  # type: ignore[operator]
         response = client.post(reverse("outcomes:cohort_csv"), PERIOD)
         assert response.streaming
         text = _body(response)
