@@ -1,6 +1,7 @@
 """Personas (healthchecks' Alice/Bob style) and test-only settings."""
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -113,3 +114,20 @@ def client_for() -> ClientFor:
         return sign_in(Client(), user, verified=verified)
 
     return make
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The counts the security and reliability tests record (record_property with a
+    "security: " name), summed over the run, also under xdist."""
+    counts: dict[str, int] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", "call") != "call":
+                continue
+            for name, value in getattr(report, "user_properties", []):
+                if str(name).startswith("security: "):
+                    counts[name] = counts.get(name, 0) + int(value)
+    if counts:
+        terminalreporter.write_sep("-", "security and reliability counts")
+        for name, value in sorted(counts.items()):
+            terminalreporter.write_line(f"{name.removeprefix('security: ')}: {value:,}")

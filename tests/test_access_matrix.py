@@ -1,6 +1,6 @@
 """Role x URL matrix: every URL pattern in the project has a declared policy."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
 
@@ -213,9 +213,12 @@ TOKEN_ONLY = {
 }  # fmt: skip
 
 
-def test_every_url_in_the_project_has_a_policy() -> None:
+def test_every_url_in_the_project_has_a_policy(
+    record_property: Callable[[str, object], None],
+) -> None:
     declared = set(PROTECTED) | SIGNED_IN | PUBLIC | TOKEN_ONLY
     assert set(_names(get_resolver())) == declared
+    record_property("security: URL patterns with a declared policy", len(declared))
 
 
 @pytest.fixture
@@ -447,7 +450,11 @@ def _treatment_url(name: str, world: dict[str, object]) -> str:
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("name", sorted(PROTECTED))
-def test_role_url_matrix(world: dict[str, object], persona: str, name: str) -> None:
+def test_role_url_matrix(
+    world: dict[str, object], persona: str, name: str,
+    record_property: Callable[[str, object], None],
+) -> None:  # fmt: skip
+    record_property("security: access matrix requests (URL x persona)", 1)
     method, allowed = PROTECTED[name]
     user: User | None = world["people"][persona]  # type: ignore[index]
     client = sign_in(Client(), user) if user else Client()
