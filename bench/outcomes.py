@@ -232,7 +232,8 @@ def measure(iterations: int) -> tuple[float, float, int, int, float, float]:
         with analytic_queries(), connection.cursor() as cursor:
             for sql, params in statements:
                 cursor.execute(sql, params)
-                cursor.fetchall()
+                if cursor.description is not None:  # not SET LOCAL
+                    cursor.fetchall()
         alone.append((time.perf_counter() - started) * 1000)
     return (
         percentile(page, 50), percentile(page, 95), page_queries, len(statements),
