@@ -7,7 +7,7 @@ DEMO_PATIENTS ?= 200
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run serve migrate demo test test-sqlite test-postgres lint format bench e2e clean
+.PHONY: install run serve migrate demo test test-slow test-sqlite test-postgres lint format bench e2e clean
 
 install: $(STAMP)
 
@@ -52,6 +52,19 @@ test: install $(AXE)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -n 2 --dist loadfile
 	$(MAKE) --no-print-directory lint
+
+# Real servers, faults and load (tests/slow, marked "slow"): gunicorn with several
+# workers and locust against an SQLite file and, when reachable, PostgreSQL.
+SLOW_STAMP := $(VENV)/.installed-slow
+
+$(SLOW_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,slow]"
+	@touch $(SLOW_STAMP)
+
+test-slow: $(SLOW_STAMP)
+	@mkdir -p var
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/pytest -m slow -s
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -17,3 +17,5 @@ urlpatterns = [
     path("", include("kapcare.fhir.urls")),
     path("", include("kapcare.outcomes.urls")),
 ]
+
+handler500 = "kapcare.lib.errors.server_error"

@@ -1,0 +1,163 @@
+"""Steps the fault tests run inside the scratch database, each in its own process
+(as a real deployment would), printing JSON:
+
+    DATABASE_URL=... python -m tests.slow.fault_scripts COMMAND [ARGS]
+
+- links PATHS_JSON: for the questionnaire links given, each link's state and its
+  responses (no half record: a used link has exactly one complete response, an
+  unused one none).
+- kick_off_export: a system client and a bulk export of every patient; its id.
+- wait_running ID SECONDS: wait until a worker has written part of the export.
+- export_state ID: the export's status.
+- check_export ID: per resource type, lines written and distinct ids (no duplicate
+  from a killed run), and how many patients the database holds.
+- enqueue_runs N FILE: N tasks that each append their number to FILE.
+"""
+
+import json
+import os
+import sys
+from typing import Any
+
+import django
+
+
+def _links(paths: list[str]) -> dict[str, Any]:
+    from kapcare.lib.tokens import token_hash
+    from kapcare.measures.models import QuestionnaireLink, QuestionnaireResponse
+
+    by_hash = {token_hash(p.rstrip("/").rsplit("/", 1)[1]): p for p in paths}
+    links = QuestionnaireLink.objects.filter(token_hash__in=by_hash)
+    responses: dict[str, list[dict[str, Any]]] = {}
+    for row in QuestionnaireResponse.objects.filter(
+        source=QuestionnaireResponse.Source.PATIENT_LINK
+    ).values("submission_key", "total", "answers", "is_complete"):
+        responses.setdefault(str(row["submission_key"]), []).append(dict(row))
+    state = {}
+    for link in links:
+        found = responses.get(f"link-{link.pk}", [])
+        state[by_hash[link.token_hash]] = {
+            "used": link.used_at is not None,
+            "responses": len(found),
+            # scored, with the answers sent (items 1-9; item 10 is optional)
+            "complete": all(
+                r["total"] is not None and len(r["answers"]) >= 9 for r in found
+            ),
+        }
+    return {"links": state, "responses": sum(len(v) for v in responses.values())}
+
+
+def _kick_off_export() -> dict[str, Any]:
+    from django.db import transaction
+    from django.test import RequestFactory
+
+    from kapcare.accounts.models import User
+    from kapcare.fhir import bulk
+    from kapcare.fhir.auth import Grant, register_client
+    from kapcare.patients.demo import DEMO_DOMAIN
+
+    admin = User.objects.get(email=f"admin@{DEMO_DOMAIN}")
+    request = RequestFactory().get("/")
+    request.user = admin
+    client, _ = register_client(
+        request=request, name="Registry", kind="system", patient=None,
+        may_submit_responses=False, by=admin,
+    )  # fmt: skip
+    with transaction.atomic():
+        export = bulk.kick_off(
+            grant=Grant(client, frozenset(client.scopes), None), level="system",
+            group="", types=["Patient", "QuestionnaireResponse"], since=None,
+            output_format=None, request_url="/fhir/$export",
+        )  # fmt: skip
+    return {"export": str(export.pk)}
+
+
+def _export_state(export_id: str) -> dict[str, Any]:
+    from kapcare.fhir.models import BulkExport
+
+    export = BulkExport.objects.get(pk=export_id)
+    return {"status": export.status, "progress": export.progress}
+
+
+def _wait_running(export_id: str, seconds: float) -> dict[str, Any]:
+    """Poll (in this one process) until a worker has started the export, and has
+    written part of it."""
+    import time
+
+    from kapcare.fhir.models import BulkExport, BulkExportFile
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status = BulkExport.objects.filter(pk=export_id).values_list(
+            "status", flat=True
+        )[0]
+        if status != BulkExport.Status.QUEUED and (
+            status != BulkExport.Status.RUNNING
+            or BulkExportFile.objects.filter(export__pk=export_id).exists()
+        ):
+            break
+        time.sleep(0.02)
+    return _export_state(export_id)
+
+
+def _check_export(export_id: str) -> dict[str, Any]:
+    from kapcare.fhir import bulk
+    from kapcare.fhir.models import BulkExport
+    from kapcare.measures.models import QuestionnaireResponse
+    from kapcare.patients.models import Patient
+
+    export = BulkExport.objects.get(pk=export_id)
+    store = bulk.storage()
+    types: dict[str, dict[str, int]] = {}
+    ids: dict[str, set[str]] = {}
+    for part in export.files.all():
+        with store.open(part.name) as handle:
+            lines = [
+                json.loads(line) for line in handle.read().decode().splitlines() if line
+            ]
+        seen = types.setdefault(part.resource_type, {"lines": 0, "recorded": 0})
+        seen["lines"] += len(lines)
+        seen["recorded"] += part.count
+        ids.setdefault(part.resource_type, set()).update(line["id"] for line in lines)
+    for resource_type, found in ids.items():
+        types[resource_type]["distinct_ids"] = len(found)
+    return {
+        "status": export.status,
+        "types": types,
+        "patients": Patient.objects.count(),
+        "responses": QuestionnaireResponse.objects.count(),
+    }
+
+
+def _enqueue_runs(count: int, target: str) -> dict[str, Any]:
+    from tests.slow.tasks import record_run
+
+    for number in range(count):
+        record_run.enqueue(number, target)
+    return {"queued": count}
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kapcare.settings")
+    django.setup()
+    command, *args = argv
+    if command == "links":
+        result = _links(json.loads(open(args[0]).read()))  # noqa: PTH123, SIM115
+    elif command == "kick_off_export":
+        result = _kick_off_export()
+    elif command == "wait_running":
+        result = _wait_running(args[0], float(args[1]))
+    elif command == "export_state":
+        result = _export_state(args[0])
+    elif command == "check_export":
+        result = _check_export(args[0])
+    elif command == "enqueue_runs":
+        result = _enqueue_runs(int(args[0]), args[1])
+    else:
+        raise SystemExit(f"unknown command {command}")
+    json.dump(result, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

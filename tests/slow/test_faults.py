@@ -1,0 +1,184 @@
+"""Faults, on real servers and SQLite and PostgreSQL: kill -9 of the app server in
+the middle of questionnaire submissions and of the task worker in the middle of a
+bulk export; the database unreachable; two task workers on one queue.
+
+After each: nothing committed is lost, nothing half-written is visible, the audit
+chain verifies, and jobs resume."""
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.slow.servers import (
+    VENDORS,
+    gunicorn,
+    run_manage,
+    run_python,
+    scratch_database,
+    task_worker,
+)
+
+pytestmark = pytest.mark.slow
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+PHQ9 = {f"item_{n}": "1" for n in range(1, 9)} | {"item_9": "0"}
+
+
+def _script(database_url: str, *args: str) -> dict[str, Any]:
+    return dict(json.loads(run_python(database_url, "tests.slow.fault_scripts", *args)))
+
+
+def _submit(base: str, path: str) -> str:
+    """One patient sending a PHQ-9 from their link: "saved", "refused" or "lost"
+    (no answer: the server died)."""
+    try:
+        with requests.Session() as browser:
+            page = browser.get(base + path, timeout=10)
+            token = CSRF.search(page.text)
+            if token is None:
+                return "refused"
+            sent = browser.post(
+                base + path, {**PHQ9, "csrfmiddlewaretoken": token.group(1)}, timeout=10
+            )
+            return (
+                "saved"
+                if sent.status_code == 200 and "Thank you" in sent.text
+                else "refused"
+            )
+    except requests.RequestException:
+        return "lost"
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_kill_9_of_the_app_server_mid_submit(
+    vendor: str, tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    with scratch_database(vendor, tmp_path) as database_url:
+        world = json.loads(
+            run_python(database_url, "tests.slow.load_world", "--links", "3000")
+        )
+        paths: list[str] = world["links"]
+        outcome: dict[str, str] = {}
+        with gunicorn(database_url, workers=3) as server:
+            queue = list(paths)
+            lock = threading.Lock()
+
+            def patient() -> None:
+                while True:
+                    with lock:
+                        if not queue:
+                            return
+                        path = queue.pop()
+                    result = _submit(server.base, path)
+                    outcome[path] = result
+                    if result == "lost":
+                        return
+
+            threads = [threading.Thread(target=patient) for _ in range(12)]
+            for thread in threads:
+                thread.start()
+            time.sleep(4)
+            server.kill9()  # mid-write: requests are in flight
+            for thread in threads:
+                thread.join(timeout=30)
+        saved = [p for p, r in outcome.items() if r == "saved"]
+        lost = [p for p, r in outcome.items() if r == "lost"]
+        assert len(saved) > 50 and lost, (len(saved), len(lost))  # killed mid-stream
+        # restart: the server comes back and the same links behave
+        with gunicorn(database_url, workers=2) as server:
+            unused = [p for p in paths if p not in outcome]
+            assert _submit(server.base, unused[0]) == "saved"
+            assert _submit(server.base, saved[0]) == "refused"  # spent, not re-saved
+        (tmp_path / "paths.json").write_text(json.dumps(paths))
+        state = _script(database_url, "links", str(tmp_path / "paths.json"))["links"]
+        verified = run_manage(database_url, "audit_verify")
+    stored = {"used": True, "responses": 1, "complete": True}
+    lost = [path for path in saved if state[path] != stored]  # confirmed, then missing
+    half = [
+        path for path, link in state.items()
+        if link["responses"] != (1 if link["used"] else 0) or not link["complete"]
+    ]  # fmt: skip
+    record_property("security: faults injected (kill -9)", 1)
+    record_property(f"security: links checked after kill -9 ({vendor})", len(state))
+    record_property(f"security: rows lost after kill -9 ({vendor})", len(lost))
+    record_property(f"security: half records after kill -9 ({vendor})", len(half))
+    assert lost == [] and half == [], (lost[:3], half[:3])
+    assert "Audit log intact" in verified
+    print(  # noqa: T201 - the figures, in the log
+        f"kill -9 app server ({vendor}): {len(saved)} confirmed before the kill, all stored; "
+        f"{len(lost)} requests cut off; {len(state)} links checked, none half-written"
+    )
+
+
+@pytest.mark.parametrize("vendor", VENDORS)
+def test_kill_9_of_the_task_worker_mid_export(
+    vendor: str, tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    with scratch_database(vendor, tmp_path) as database_url:
+        run_manage(database_url, "seed_demo", "--patients", "1500")
+        export = _script(database_url, "kick_off_export")["export"]
+        with task_worker(database_url) as worker:
+            state = _script(database_url, "wait_running", export, "120")
+            worker.kill9()
+            assert state["status"] == "running", state  # killed mid-export
+        assert _script(database_url, "export_state", export)["status"] == "running"
+        # a new worker frees the stale job (stale at once here) and finishes it
+        with task_worker(database_url, "--batch", STALE_TASK_MINUTES="0") as worker:
+            worker.process.wait(timeout=300)
+        checked = _script(database_url, "check_export", export)
+        verified = run_manage(database_url, "audit_verify")
+    assert checked["status"] == "done", checked
+    patients = checked["types"]["Patient"]
+    assert patients["lines"] == patients["recorded"] == patients["distinct_ids"]
+    assert patients["lines"] == checked["patients"]
+    answers = checked["types"].get("QuestionnaireResponse", {"lines": 0})
+    assert answers["lines"] == answers.get("distinct_ids", 0) == checked["responses"]
+    assert "Audit log intact" in verified
+    record_property("security: faults injected (kill -9)", 1)
+    print(  # noqa: T201 - the figures, in the log
+        f"kill -9 task worker ({vendor}): export resumed and completed; "
+        f"{patients['lines']} patients and {answers['lines']} responses, each once"
+    )
+
+
+def test_an_unreachable_database_is_a_friendly_503(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    """PostgreSQL gone (nothing listens on the port): every page answers 503 with
+    Retry-After and a plain message; the app server itself stays up."""
+    with gunicorn("postgres://postgres@127.0.0.1:9/gone", workers=2) as server:
+        for path in ("/", "/accounts/login/", "/patients/", "/blog/"):
+            answer = requests.get(server.base + path, timeout=30, allow_redirects=False)
+            assert answer.status_code == 503, (path, answer.status_code)
+            assert answer.headers["Retry-After"] == "30"
+            assert "cannot reach its database" in answer.text
+        assert requests.get(server.base + "/healthz", timeout=10).status_code == 200
+    record_property("security: faults injected (database unreachable)", 1)
+
+
+def test_two_task_workers_never_run_a_job_twice(
+    tmp_path: Path, record_property: Callable[[str, object], None]
+) -> None:
+    """django-tasks' database backend on PostgreSQL claims each job with SELECT ...
+    FOR UPDATE SKIP LOCKED: 300 jobs, two workers, each job once."""
+    with scratch_database("postgresql", tmp_path) as database_url:
+        ran = tmp_path / "ran.txt"
+        _script(database_url, "enqueue_runs", "300", str(ran))
+        with (
+            task_worker(database_url, "--batch") as first,
+            task_worker(database_url, "--batch") as second,
+        ):
+            first.process.wait(timeout=300)
+            second.process.wait(timeout=300)
+    lines = ran.read_text().split()
+    numbers = [int(n) for n in lines[0::2]]
+    workers = set(lines[1::2])
+    assert sorted(numbers) == list(range(300))  # every job, once
+    assert len(workers) == 2  # both workers took jobs
+    record_property("security: jobs run by two workers (each once)", len(numbers))
