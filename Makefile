@@ -55,13 +55,7 @@ test: install $(AXE)
 
 # Real servers, faults and load (tests/slow, marked "slow"): gunicorn with several
 # workers and locust against an SQLite file and, when reachable, PostgreSQL.
-SLOW_STAMP := $(VENV)/.installed-slow
-
-$(SLOW_STAMP): $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[dev,slow]"
-	@touch $(SLOW_STAMP)
-
-test-slow: $(SLOW_STAMP)
+test-slow: install
 	@mkdir -p var
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/pytest -m slow -s

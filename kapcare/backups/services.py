@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from kapcare.audit.models import AuditChainHead
 from kapcare.audit.services import verify_audit_chain
@@ -64,24 +64,35 @@ def _plain(value: Any) -> Any:
 
 
 def fingerprint_tables(
-    cursor: Any, tables: Iterable[str], quote: Callable[[str], str]
+    open_cursor: Callable[[str], Any],
+    tables: Iterable[str],
+    quote: Callable[[str], str],
 ) -> dict[str, TableFingerprint]:
-    """Row count and a SHA-256 over each table's rows in a fixed order (every
-    column, first to last), read through one cursor (so one snapshot)."""
+    """Row count and a SHA-256 per table: each row hashed on its own (every column,
+    first to last), the row hashes sorted, then hashed together, so the result
+    depends on neither the order rows come back in nor the server's collation.
+
+    open_cursor(name) gives a cursor in the snapshot being fingerprinted (on
+    PostgreSQL a named, server-side one, so a large table streams)."""
     found: dict[str, TableFingerprint] = {}
-    for table in sorted(tables):
-        cursor.execute(f"SELECT * FROM {quote(table)} WHERE 1 = 0")  # noqa: S608 - a table name from introspection
-        columns = len(cursor.description)
-        order = ", ".join(str(n) for n in range(1, columns + 1))
-        cursor.execute(f"SELECT * FROM {quote(table)} ORDER BY {order}")  # noqa: S608 - as above
-        digest = hashlib.sha256()
-        count = 0
-        while batch := cursor.fetchmany(2000):
-            for row in batch:
-                digest.update(repr(tuple(_plain(v) for v in row)).encode())
-                digest.update(b"\n")
-                count += 1
-        found[table] = TableFingerprint(count, digest.hexdigest())
+    for number, table in enumerate(sorted(tables)):
+        cursor = open_cursor(f"kapcare_fingerprint_{number}")
+        try:
+            cursor.execute(f"SELECT * FROM {quote(table)}")  # noqa: S608 - a table name from introspection
+            rows = []
+            while batch := cursor.fetchmany(5000):
+                rows += [
+                    hashlib.sha256(
+                        repr(tuple(_plain(v) for v in row)).encode()
+                    ).digest()
+                    for row in batch
+                ]
+        finally:
+            cursor.close()
+        rows.sort()
+        found[table] = TableFingerprint(
+            len(rows), hashlib.sha256(b"".join(rows)).hexdigest()
+        )
     return found
 
 
@@ -138,8 +149,16 @@ def backup_file_name(now: datetime | None = None) -> str:
 def make_backup(directory: Path) -> BackupResult:
     """Write a snapshot and its manifest into directory (created if missing); the
     file appears under its final name only once complete."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = directory / backup_file_name()
+    previous = os.umask(0o077)  # health information: readable by the app's user only
+    try:
+        return _make_backup(path)
+    finally:
+        os.umask(previous)
+
+
+def _make_backup(path: Path) -> BackupResult:
     partial = path.with_name(path.name + ".partial")
     if connection.vendor == "sqlite":
         fingerprints, head = _backup_sqlite(partial)
@@ -161,21 +180,24 @@ def _sqlite_quote(name: str) -> str:
 def _backup_sqlite(
     partial: Path,
 ) -> tuple[dict[str, TableFingerprint], tuple[int, str]]:
+    if connection.in_atomic_block:
+        raise BackupError("Cannot take a backup inside a transaction.")
     connection.ensure_connection()
-    source = connection.connection
+    with connection.cursor() as django_cursor:
+        tables = _tables(django_cursor)
     # read back with the same type conversions as Django's connection, so the
     # checksums compare with those taken through it after a restore
     detect_types = connection.get_connection_params()["detect_types"]
     target = sqlite3.connect(partial, detect_types=detect_types)
     try:
-        source.backup(target)
+        connection.connection.backup(target)
+        # a self-contained file: no -wal/-shm beside it when it is read later
+        target.execute("PRAGMA journal_mode=DELETE")
         _check_integrity(target)
-        # the manifest is read from the copy itself: exactly what was saved
-        cursor = target.cursor()
-        with connection.cursor() as django_cursor:
-            tables = _tables(django_cursor)
-        fingerprints = fingerprint_tables(cursor, tables, _sqlite_quote)
-        head = _audit_head(cursor)
+        fingerprints = fingerprint_tables(
+            lambda _: target.cursor(), tables, _sqlite_quote
+        )
+        head = _audit_head(target.cursor())
     finally:
         target.close()
     return fingerprints, head
@@ -212,26 +234,36 @@ def _tool(name: str) -> str:
 def _backup_postgresql(
     partial: Path,
 ) -> tuple[dict[str, TableFingerprint], tuple[int, str]]:
+    """pg_dump runs on the snapshot this transaction exports while the manifest is
+    read from the same snapshot (both at once, so the transaction is never idle)."""
     pg_dump = _tool("pg_dump")
+    if connection.in_atomic_block:
+        raise BackupError("Cannot take a backup inside a transaction.")
     connection.ensure_connection()
     with connection.cursor() as cursor:
         tables = _tables(cursor)
-    if connection.in_atomic_block:
-        raise BackupError("Cannot take a backup inside a transaction.")
-    with connection.connection.cursor() as cursor:
+    raw = connection.connection
+    with raw.cursor() as cursor:
         cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
-            done = subprocess.run(  # noqa: S603 - fixed arguments
+            dump = subprocess.Popen(  # noqa: S603 - fixed arguments
                 [pg_dump, "--format=custom", f"--snapshot={snapshot}", "--no-owner",
                  f"--file={partial}"],
-                env=_libpq_environment(), capture_output=True, text=True, check=False,
+                env=_libpq_environment(), stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
-            if done.returncode != 0:
-                raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
-            fingerprints = fingerprint_tables(cursor, tables, connection.ops.quote_name)
-            head = _audit_head(cursor)
+            try:
+                fingerprints = fingerprint_tables(
+                    lambda name: raw.cursor(name=name),
+                    tables,
+                    connection.ops.quote_name,
+                )
+                head = _audit_head(cursor)
+            finally:
+                _, errors = dump.communicate()
+            if dump.returncode != 0:
+                raise BackupError(f"pg_dump failed: {errors.strip()}")
         finally:
             cursor.execute("ROLLBACK")
     return fingerprints, head
@@ -276,16 +308,42 @@ def _restore_sqlite(path: Path) -> None:
     _check_integrity(connection.connection)
 
 
+def _other_sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return int(cursor.fetchone()[0])
+
+
 def _restore_postgresql(path: Path) -> None:
-    pg_restore = _tool("pg_restore")
+    """The schema is emptied and the dump loaded in one transaction (psql -1), so a
+    failed load leaves the database as it was; tables added since the backup go too."""
+    pg_restore, psql = _tool("pg_restore"), _tool("psql")
+    others = _other_sessions()
+    if others:
+        raise BackupError(
+            f"{others} other connection(s) to the database are open: stop the app "
+            "servers and task workers first."
+        )
     connection.close()
+    script = subprocess.run(  # noqa: S603 - fixed arguments
+        [pg_restore, "--no-owner", "--file=-", str(path)],
+        capture_output=True, check=False,
+    )  # fmt: skip
+    if script.returncode != 0:
+        raise BackupError(f"pg_restore failed: {script.stderr.decode().strip()}")
     done = subprocess.run(  # noqa: S603 - fixed arguments
-        [pg_restore, "--clean", "--if-exists", "--no-owner", "--single-transaction",
-         "--exit-on-error", f"--dbname={connection.settings_dict['NAME']}", str(path)],
-        env=_libpq_environment(), capture_output=True, text=True, check=False,
+        [psql, "--quiet", "--no-psqlrc", "--single-transaction", "-v", "ON_ERROR_STOP=1",
+         "-c", "SET lock_timeout = '10s'",
+         "-c", "DROP SCHEMA public CASCADE", "-c", "CREATE SCHEMA public", "-f", "-"],
+        input=script.stdout, env=_libpq_environment(), capture_output=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
-        raise BackupError(f"pg_restore failed: {done.stderr.strip()}")
+        raise BackupError(
+            f"Restore failed, nothing changed: {done.stderr.decode().strip()[-2000:]}"
+        )
 
 
 def verify_restore(manifest: dict[str, Any]) -> RestoreResult:
@@ -293,8 +351,20 @@ def verify_restore(manifest: dict[str, Any]) -> RestoreResult:
         name: TableFingerprint(t["rows"], t["sha256"])
         for name, t in manifest["tables"].items()
     }
-    with connection.cursor() as cursor:
-        found = fingerprint_tables(cursor, _tables(cursor), connection.ops.quote_name)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = connection.connection
+
+            def open_cursor(name: str) -> Any:
+                return raw.cursor(name=name)
+        else:
+
+            def open_cursor(name: str) -> Any:
+                return connection.connection.cursor()
+
+        found = fingerprint_tables(
+            open_cursor, _tables(cursor), connection.ops.quote_name
+        )
         head = _audit_head(cursor)
     differences = [
         f"{name}: {found.get(name)} != {want}"

@@ -46,6 +46,7 @@ from kapcare.fhir.params import (
     ParameterError,
     parse_count,
 )
+from kapcare.lib.errors import database_trouble, unavailable
 from kapcare.measures import fhir_shape
 from kapcare.measures.instruments import INSTRUMENTS
 from kapcare.measures.models import QuestionnaireResponse
@@ -81,8 +82,15 @@ def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return error_response(error)
         except ParameterError as error:
             return error_response(FhirError(400, "invalid", str(error)))
-        except Exception:
+        except Exception as exc:
             logger.exception("FHIR request failed: %s", request.path)
+            if database_trouble(exc) is not None:
+                return unavailable(
+                    error_response(
+                        FhirError(503, "transient", "The database is unavailable; "
+                                  "nothing was saved. Try again shortly.")
+                    )
+                )  # fmt: skip
             return error_response(
                 FhirError(500, "exception", "The server failed; the error is logged.")
             )

@@ -34,6 +34,8 @@ def _only_local_images(element: str, attribute: str, value: str) -> str | None:
     if element == "img" and attribute == "src":
         local = value.startswith("/") and not value.startswith("//")
         return value if local else None
+    if element == "a" and attribute == "href" and not value.strip():
+        return None  # "[text]()": an empty link goes nowhere
     return value
 
 

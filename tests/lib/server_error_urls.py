@@ -2,7 +2,7 @@
 
 import psycopg
 from django.contrib.auth.decorators import login_not_required
-from django.db import OperationalError
+from django.db import OperationalError, ProgrammingError
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
@@ -12,15 +12,25 @@ FAILURES: dict[str, BaseException] = {
     "sql": OperationalError("no such column: nonsense"),
     "bug": ValueError("a bug"),
 }
+# Django's wrapper around a psycopg error, as the ORM raises it
+POSTGRESQL: dict[str, tuple[type[Exception], Exception]] = {
+    "refused": (OperationalError, psycopg.OperationalError("connection refused")),
+    "shutdown": (OperationalError, psycopg.errors.AdminShutdown("terminating")),
+    "pg-full": (OperationalError, psycopg.errors.DiskFull("could not extend file")),
+    "deadlock": (OperationalError, psycopg.errors.DeadlockDetected("deadlock")),
+    "pg-sql": (ProgrammingError, psycopg.errors.UndefinedColumn("no column nonsense")),
+}
+
+
+def raise_postgresql(kind: str) -> None:
+    django_error, cause = POSTGRESQL[kind]
+    raise django_error(str(cause)) from cause
 
 
 @login_not_required
 def fail(request: HttpRequest, kind: str) -> HttpResponse:
-    if kind == "refused":
-        try:
-            raise psycopg.OperationalError("connection refused")
-        except psycopg.OperationalError as exc:
-            raise OperationalError("connection refused") from exc
+    if kind in POSTGRESQL:
+        raise_postgresql(kind)
     raise FAILURES[kind]
 
 

@@ -131,3 +131,44 @@ def test_the_same_post_with_its_token_reaches_the_view(
     assert response.status_code == 200 and response["Content-Type"].startswith(
         "text/csv"
     )
+
+
+def _token_only_urls() -> dict[str, str]:
+    """Each FHIR route, with made-up values of the right shape in its path."""
+    urls = {}
+    for entry in get_resolver().url_patterns:
+        for pattern in getattr(entry, "url_patterns", [entry]):
+            name = f"fhir:{pattern.name}"
+            if name in TOKEN_ONLY:
+                kwargs = {
+                    key: "Patient" if key == "resource_type" else "x"
+                    for key in pattern.pattern.converters
+                }
+                urls[name] = reverse(name, kwargs=kwargs)
+    return urls
+
+
+def test_the_fhir_api_refuses_a_session_cookie_without_its_token(
+    world: dict[str, object],  # noqa: F811 - the fixture imported above
+) -> None:
+    """The API is exempt from CSRF because it takes no cookie as a credential: a
+    forged cross-site POST with a signed-in clinician's cookie is still refused."""
+    people: dict[str, User | None] = world["people"]  # type: ignore[assignment]
+    physician = people["physician"]
+    assert physician is not None
+    client = sign_in(Client(enforce_csrf_checks=True), physician)
+    urls = _token_only_urls()
+    assert set(urls) == TOKEN_ONLY
+    asked_for_a_token = 0
+    for name, url in urls.items():
+        for method in ("get", "post"):
+            response = getattr(client, method)(
+                url, **({"data": "{}", "content_type": "application/fhir+json"}
+                        if method == "post" else {})
+            )  # fmt: skip
+            where = (method, name, url, response.status_code)
+            assert response.status_code in (401, 405), where
+            if response.status_code == 401:
+                assert response.json()["resourceType"] == "OperationOutcome", where
+                asked_for_a_token += 1
+    assert asked_for_a_token >= len(urls), asked_for_a_token  # every route, one way

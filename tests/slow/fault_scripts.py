@@ -7,7 +7,7 @@
   responses (no half record: a used link has exactly one complete response, an
   unused one none).
 - kick_off_export: a system client and a bulk export of every patient; its id.
-- wait_running ID SECONDS: wait until a worker has written part of the export.
+- kill_mid_export ID PGID SECONDS: kill -9 the worker once it is part-way through.
 - export_state ID: the export's status.
 - check_export ID: per resource type, lines written and distinct ids (no duplicate
   from a killed run), and how many patients the database holds.
@@ -79,25 +79,26 @@ def _export_state(export_id: str) -> dict[str, Any]:
     return {"status": export.status, "progress": export.progress}
 
 
-def _wait_running(export_id: str, seconds: float) -> dict[str, Any]:
-    """Poll (in this one process) until a worker has started the export, and has
-    written part of it."""
+def _kill_mid_export(export_id: str, group: int, seconds: float) -> dict[str, Any]:
+    """Poll (in this one process) until the worker has written part of the export's
+    first type but not all of it, then kill -9 the worker's process group at once."""
+    import signal
     import time
 
-    from kapcare.fhir.models import BulkExport, BulkExportFile
+    from kapcare.fhir.models import BulkExport
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        status = BulkExport.objects.filter(pk=export_id).values_list(
-            "status", flat=True
-        )[0]
-        if status != BulkExport.Status.QUEUED and (
-            status != BulkExport.Status.RUNNING
-            or BulkExportFile.objects.filter(export__pk=export_id).exists()
+        export = BulkExport.objects.get(pk=export_id)
+        if export.status != BulkExport.Status.RUNNING and export.status != "queued":
+            break  # finished or failed before it could be killed
+        if export.progress.startswith("Patient:") and not export.progress.startswith(
+            "Patient: 0 "
         ):
-            break
-        time.sleep(0.02)
-    return _export_state(export_id)
+            os.killpg(group, signal.SIGKILL)
+            return {"killed": True, **_export_state(export_id)}
+        time.sleep(0.005)
+    return {"killed": False, **_export_state(export_id)}
 
 
 def _check_export(export_id: str) -> dict[str, Any]:
@@ -145,8 +146,8 @@ def main(argv: list[str]) -> int:
         result = _links(json.loads(open(args[0]).read()))  # noqa: PTH123, SIM115
     elif command == "kick_off_export":
         result = _kick_off_export()
-    elif command == "wait_running":
-        result = _wait_running(args[0], float(args[1]))
+    elif command == "kill_mid_export":
+        result = _kill_mid_export(args[0], int(args[1]), float(args[2]))
     elif command == "export_state":
         result = _export_state(args[0])
     elif command == "check_export":

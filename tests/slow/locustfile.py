@@ -48,10 +48,13 @@ class PatientWithALink(HttpUser):
         if not LINKS:
             raise StopUser
         path = LINKS.pop()
-        page = self.client.get(path, name="/measures/q/[token]/ (open)")
-        found = CSRF.search(page.text)
-        if page.status_code != 200 or not found:
-            return
+        with self.client.get(
+            path, name="/measures/q/[token]/ (open)", catch_response=True
+        ) as page:
+            found = CSRF.search(page.text)
+            if page.status_code != 200 or not found:
+                page.failure(f"no form: {page.status_code}")
+                return
         answers = {f"item_{n}": str(random.randint(0, 3)) for n in range(1, 9)}
         answers["item_9"] = "0"
         with self.client.post(
@@ -74,21 +77,32 @@ class Clinician(HttpUser):
             WORLD["session_cookie"], random.choice(WORLD["sessions"])
         )
 
+    def _page(self, url: str, name: str, expect: str) -> None:
+        """A signed-in page: a redirect (to sign-in) or a page without the expected
+        text is a failure, not a success."""
+        with self.client.get(
+            url, name=name, allow_redirects=False, catch_response=True
+        ) as page:
+            if page.status_code != 200 or expect not in page.text:
+                page.failure(f"{page.status_code}, {expect!r} not on the page")
+
     @task(2)
     def chart(self) -> None:
         patient = random.choice(WORLD["patients"])
-        self.client.get(f"/patients/{patient}/", name="/patients/[id]/")
+        self._page(f"/patients/{patient}/", "/patients/[id]/", "MRN")
 
     @task(1)
     def measures(self) -> None:
         patient = random.choice(WORLD["patients"])
-        self.client.get(
-            f"/measures/patients/{patient}/", name="/measures/patients/[id]/"
+        self._page(
+            f"/measures/patients/{patient}/",
+            "/measures/patients/[id]/",
+            "Questionnaires",
         )
 
     @task(1)
     def patient_list(self) -> None:
-        self.client.get("/patients/")
+        self._page("/patients/", "/patients/", "Patients")
 
 
 class Registry(HttpUser):

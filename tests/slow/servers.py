@@ -2,7 +2,9 @@
 PostgreSQL database), migrated by manage.py, and gunicorn with several workers on
 loopback, all in subprocesses, as in production."""
 
+import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -56,16 +58,25 @@ def scratch_database(vendor: str, tmp_path: Path) -> Iterator[str]:
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}"')
         _pg_admin(f'CREATE DATABASE "{name}"')
         url = f"{PG_SERVER}/{name}"
-    run_manage(url, "migrate", "--no-input", "-v", "0")
     try:
+        run_manage(url, "migrate", "--no-input", "-v", "0")
         yield url
     finally:
         if vendor == "postgresql":
             _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# uploads and exports of the servers started here, apart from the checkout's var/
+SCRATCH = Path(tempfile.mkdtemp(prefix="kapcare-slow-"))
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
+
+
 def environment(database_url: str, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", **extra}
+    env = {
+        **os.environ, "DATABASE_URL": database_url, "DEBUG": "0",
+        "MEDIA_ROOT": str(SCRATCH / "media"), "PRIVATE_MEDIA_ROOT": str(SCRATCH / "private"),
+        **extra,
+    }  # fmt: skip
     env.pop("PYTEST_XDIST_WORKER", None)
     return env
 
@@ -118,7 +129,7 @@ def gunicorn(
 ) -> Iterator[Running]:
     """gunicorn with several workers on a free loopback port."""
     port = free_port()
-    log = Path(tempfile.gettempdir()) / f"kapcare-gunicorn-{port}.log"
+    log = SCRATCH / f"gunicorn-{port}.log"
     with log.open("w") as output:
         process = subprocess.Popen(  # noqa: S603 - our own app server
             [str(BIN / "gunicorn"), "kapcare.wsgi:application", "--workers", str(workers),
