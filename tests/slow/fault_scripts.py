@@ -47,22 +47,30 @@ def _links(paths: list[str]) -> dict[str, Any]:
     return {"links": state, "responses": sum(len(v) for v in responses.values())}
 
 
-def _kick_off_export() -> dict[str, Any]:
-    from django.db import transaction
+def system_client(name: str) -> tuple[Any, str]:
+    """A FHIR system client registered by the demo clinic admin, and its token."""
     from django.test import RequestFactory
 
     from kapcare.accounts.models import User
-    from kapcare.fhir import bulk
-    from kapcare.fhir.auth import Grant, register_client
+    from kapcare.fhir.auth import register_client
     from kapcare.patients.demo import DEMO_DOMAIN
 
     admin = User.objects.get(email=f"admin@{DEMO_DOMAIN}")
     request = RequestFactory().get("/")
     request.user = admin
-    client, _ = register_client(
-        request=request, name="Registry", kind="system", patient=None,
+    return register_client(
+        request=request, name=name, kind="system", patient=None,
         may_submit_responses=False, by=admin,
     )  # fmt: skip
+
+
+def _kick_off_export() -> dict[str, Any]:
+    from django.db import transaction
+
+    from kapcare.fhir import bulk
+    from kapcare.fhir.auth import Grant
+
+    client, _ = system_client("Registry")
     with transaction.atomic():
         export = bulk.kick_off(
             grant=Grant(client, frozenset(client.scopes), None), level="system",

@@ -24,17 +24,17 @@ def main() -> int:
     from datetime import timedelta
 
     from django.conf import settings
-    from django.test import Client, RequestFactory
+    from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from kapcare.accounts.models import User
-    from kapcare.fhir.auth import register_client
     from kapcare.lib.tokens import new_link_token
     from kapcare.measures.models import QuestionnaireLink
     from kapcare.patients.demo import DEMO_DOMAIN, seed_demo
     from kapcare.patients.models import Patient
+    from tests.slow.fault_scripts import system_client
 
     seed_demo(patients=args.patients)
     sessions = []
@@ -60,13 +60,7 @@ def main() -> int:
         )  # fmt: skip
         paths.append(reverse("measures:link_fill", args=[token]))
     QuestionnaireLink.objects.bulk_create(links, batch_size=1000)
-    admin = User.objects.get(email=f"admin@{DEMO_DOMAIN}")
-    request = RequestFactory().get("/")
-    request.user = admin
-    _, fhir_token = register_client(
-        request=request, name="Load test", kind="system", patient=None,
-        may_submit_responses=False, by=admin,
-    )  # fmt: skip
+    _, fhir_token = system_client("Load test")
     json.dump(
         {
             "sessions": sessions, "links": paths, "fhir_token": fhir_token,
