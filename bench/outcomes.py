@@ -74,9 +74,9 @@ def seed(patients: int, responses: int, rng: random.Random) -> tuple[int, int]:
         Protocol,
         TreatmentCourse,
         VitalSign,
-        clinic_zone,
         end_of_day,
     )
+    from kapcare.website.models import clinic_zone
 
     physician = User.objects.get(email=f"physician@{DEMO_DOMAIN}")
     nurse = User.objects.get(email=f"nurse@{DEMO_DOMAIN}")

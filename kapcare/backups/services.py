@@ -352,18 +352,12 @@ def verify_restore(manifest: dict[str, Any]) -> RestoreResult:
         for name, t in manifest["tables"].items()
     }
     with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = connection.connection
-
-            def open_cursor(name: str) -> Any:
-                return raw.cursor(name=name)
-        else:
-
-            def open_cursor(name: str) -> Any:
-                return connection.connection.cursor()
-
+        raw = connection.connection
+        server_side = connection.vendor == "postgresql"
         found = fingerprint_tables(
-            open_cursor, _tables(cursor), connection.ops.quote_name
+            lambda name: raw.cursor(name=name) if server_side else raw.cursor(),
+            _tables(cursor),
+            connection.ops.quote_name,
         )
         head = _audit_head(cursor)
     differences = [
@@ -375,10 +369,7 @@ def verify_restore(manifest: dict[str, Any]) -> RestoreResult:
         raise BackupError(
             "Restored tables differ from the manifest: " + "; ".join(differences[:5])
         )
-    if [head[0], head[1]] != [
-        manifest["audit_head"]["seq"],
-        manifest["audit_head"]["hash"],
-    ]:
+    if head != (manifest["audit_head"]["seq"], manifest["audit_head"]["hash"]):
         raise BackupError("The restored audit chain head differs from the manifest.")
     checked, broken = verify_audit_chain()
     if broken is not None:

@@ -413,11 +413,6 @@ def change_bins(code: str) -> list[tuple[int, int]]:
 MAX_DOSES_CHARTED = 12
 
 
-def session_means(filters: CohortFilters, code: str) -> list[SessionMean]:
-    """The mean-by-doses series alone (see instrument_sql)."""
-    return instrument_outcome(filters, code).by_session
-
-
 def _session_means(found: list[tuple[Any, ...]]) -> list[SessionMean]:
     means = []
     for doses, n, total, squares in sorted(found):

@@ -42,7 +42,7 @@ from kapcare.scheduling.models import (
 )
 from kapcare.scheduling.reminders import reminder_due
 from kapcare.website.mail import clinic_sender, render_text
-from kapcare.website.models import get_clinic_profile
+from kapcare.website.models import clinic_zone, get_clinic_profile
 
 logger = logging.getLogger(__name__)
 
@@ -404,7 +404,7 @@ def deliver(message_id: uuid.UUID | str, *, now: datetime | None = None) -> bool
         _finish(message, Status.SKIPPED, skip)
         return False
     try:
-        with timezone.override(ZoneInfo(get_clinic_profile().time_zone)):
+        with timezone.override(clinic_zone()):
             content = render(message)
     except Exception as exc:
         logger.exception("Could not prepare appointment message %s", message.pk)

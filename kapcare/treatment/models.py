@@ -5,7 +5,6 @@ import uuid
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, NoReturn
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
@@ -26,12 +25,6 @@ def end_of_day(day: date, zone: tzinfo) -> datetime:
     return timezone.make_aware(
         datetime.combine(day + timedelta(days=1), time.min), zone
     )
-
-
-def clinic_zone() -> ZoneInfo:
-    from kapcare.website.models import get_clinic_profile
-
-    return ZoneInfo(get_clinic_profile().time_zone)
 
 
 class Drug(models.TextChoices):
@@ -244,6 +237,8 @@ class TreatmentCourse(models.Model):
         """Keeps ended_at with ended_on (in the clinic's time zone, whatever zone is
         active), so a score can be compared with the course's end in the database
         without a time-zone conversion per score."""
+        from kapcare.website.models import clinic_zone
+
         self.ended_at = (
             end_of_day(self.ended_on, clinic_zone()) if self.ended_on else None
         )

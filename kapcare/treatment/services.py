@@ -40,11 +40,11 @@ from kapcare.treatment.models import (
     StockCount,
     TreatmentCourse,
     VitalSign,
-    clinic_zone,
     end_of_day,
 )
 from kapcare.treatment.vitals import blocks_dose
 from kapcare.website.mail import send_clinic_email_on_commit
+from kapcare.website.models import clinic_zone
 
 PHYSICIAN_PERMISSION = "treatment.sign_dosingsession"
 SESSION_PERMISSION = "treatment.add_dosingsession"

@@ -149,6 +149,11 @@ def get_clinic_profile() -> ClinicProfile:
     return profile
 
 
+def clinic_zone() -> zoneinfo.ZoneInfo:
+    """The clinic's own time zone (its profile's), whatever zone is active."""
+    return zoneinfo.ZoneInfo(get_clinic_profile().time_zone)
+
+
 class StaffProfile(models.Model):
     """A clinician or staff member as the public sees them: the team page and the
     author box on articles."""

@@ -189,8 +189,7 @@ def test_mean_by_number_of_doses(hand_built: Cohort) -> None:
     """Before the first dose: A 20, B 12, C 9. After one dose: B 4 (15 March), C 16
     (1 May). After two: A's last score, 8 (A had two doses before 10 March)."""
     means = [
-        (p.session, p.n, round(p.mean, 3))
-        for p in services.session_means(PERIOD, "phq9")
+        (p.session, p.n, round(p.mean, 3)) for p in outcome(PERIOD, "phq9").by_session
     ]
     assert means == [(0, 3, 13.667), (1, 2, 10.0), (2, 1, 8.0)]
 

@@ -81,26 +81,24 @@ def environment(database_url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_manage(database_url: str, *args: str) -> str:
-    done = subprocess.run(  # noqa: S603 - our own manage.py
-        [str(BIN / "python"), "manage.py", *args],
+def _run_python(database_url: str, *args: str) -> str:
+    """Our own Python (manage.py or a module) against the database; its stdout."""
+    done = subprocess.run(  # noqa: S603 - our own code
+        [str(BIN / "python"), *args],
         cwd=ROOT, env=environment(database_url), capture_output=True, text=True,
         check=False, timeout=600,
     )  # fmt: skip
     if done.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"python {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     return done.stdout
+
+
+def run_manage(database_url: str, *args: str) -> str:
+    return _run_python(database_url, "manage.py", *args)
 
 
 def run_python(database_url: str, module: str, *args: str) -> str:
-    done = subprocess.run(  # noqa: S603 - our own module
-        [str(BIN / "python"), "-m", module, *args],
-        cwd=ROOT, env=environment(database_url), capture_output=True, text=True,
-        check=False, timeout=600,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise RuntimeError(f"python -m {module} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
+    return _run_python(database_url, "-m", module, *args)
 
 
 @dataclass
