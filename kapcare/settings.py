@@ -200,6 +200,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 STAFF_IDLE_TIMEOUT = timedelta(minutes=envint("STAFF_IDLE_TIMEOUT_MINUTES", 15))
 PORTAL_INVITATION_LIFETIME = timedelta(days=envint("PORTAL_INVITATION_DAYS", 7))
 QUESTIONNAIRE_LINK_LIFETIME = timedelta(hours=envint("QUESTIONNAIRE_LINK_HOURS", 72))
+# A leaked calendar link cannot work for ever; the clinician makes a new one yearly.
+CALENDAR_FEED_LIFETIME = timedelta(days=envint("CALENDAR_FEED_DAYS", 365))
 # Public consultation form: spam defence without third-party services.
 INTAKE_MIN_FILL_SECONDS = envint("INTAKE_MIN_FILL_SECONDS", 3)
 INTAKE_REQUESTS_PER_HOUR = envint("INTAKE_REQUESTS_PER_HOUR", 5)

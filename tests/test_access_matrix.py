@@ -90,6 +90,7 @@ PROTECTED: dict[str, tuple[str, set[str]]] = {
     "measures:link_send": ("post", CLINICAL),
     "measures:assignment_create": ("post", CLINICAL),
     "measures:assignment_stop": ("post", CLINICAL),
+    "measures:link_withdraw": ("post", CLINICAL),
     "measures:response_detail": ("get", CLINICAL),
     "safety:alert_queue": ("get", CLINICAL),
     "safety:alert_acknowledge": ("post", CLINICAL),
@@ -256,6 +257,9 @@ def world(db: None) -> dict[str, object]:
     own_link = send_questionnaire_link(
         request=None, patient=patient, instrument="gad7", sent_by=staff
     )
+    other_link = send_questionnaire_link(
+        request=None, patient=other_patient, instrument="phq9", sent_by=staff
+    )
     physician = people["physician"]
     assert physician is not None
     OnCallShift.objects.create(
@@ -315,6 +319,7 @@ def world(db: None) -> dict[str, object]:
     return {
         "post": post,
         "people": people, "patient": other_patient, "own_link": own_link,
+        "other_link": other_link,
         "appointment": appointment,
         "consult": consult, "signature": signature, "assessment": assessment,
         "course": course, "session": session, "lot": lot, "integration": integration,
@@ -345,6 +350,9 @@ def _url(name: str, world: dict[str, object]) -> str:
     if name == "measures:assignment_stop":
         assignment = QuestionnaireAssignment.objects.get(patient=other)
         return reverse(name, args=[other.pk, assignment.pk])
+    if name == "measures:link_withdraw":
+        other_link: QuestionnaireLink = world["other_link"]  # type: ignore[assignment]
+        return reverse(name, args=[other.pk, other_link.pk])
     if name == "measures:response_detail":
         response = QuestionnaireResponse.objects.get(patient=other)
         return reverse(name, args=[other.pk, response.pk])

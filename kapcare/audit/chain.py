@@ -69,7 +69,7 @@ def find_first_break(
         seq = int(fields["seq"])
         if seq != expected_seq:
             return ChainBreak(expected_seq, f"event #{expected_seq} is missing")
-        if prev_hash != prev:
+        if not hmac.compare_digest(prev_hash, prev):
             return ChainBreak(seq, f"event #{seq} does not follow event #{seq - 1}")
         if not hmac.compare_digest(event_hash(fields, prev_hash, key), stored_hash):
             return ChainBreak(seq, f"event #{seq} was changed after it was written")
@@ -80,6 +80,6 @@ def find_first_break(
         return ChainBreak(
             last_seq + 1, f"events #{last_seq + 1} to #{head_seq} are missing"
         )
-    if prev != head_hash:
+    if not hmac.compare_digest(prev, head_hash):
         return ChainBreak(last_seq, f"event #{last_seq} does not match the chain head")
     return None

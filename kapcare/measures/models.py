@@ -170,7 +170,8 @@ class QuestionnaireAssignment(models.Model):
 
 class QuestionnaireLink(models.Model):
     """A single-use, expiring link that lets a patient fill in one questionnaire
-    without signing in (or in the portal). Only a hash of the token is stored.
+    without signing in (or in the portal). Only a hash of the token is stored;
+    staff can withdraw a link that has not been answered (sent to a wrong address).
 
     Answers are kept as a draft while the patient fills the form, so they can
     come back to it until the link expires.
@@ -205,6 +206,14 @@ class QuestionnaireLink(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     draft_answers = models.JSONField(
         default=dict, blank=True, help_text="Item number -> value, saved as they go."
     )
@@ -239,7 +248,11 @@ class QuestionnaireLink(models.Model):
         return definition.name if definition else self.instrument
 
     def is_usable(self) -> bool:
-        return self.used_at is None and self.expires_at > timezone.now()
+        return (
+            self.used_at is None
+            and self.withdrawn_at is None
+            and self.expires_at > timezone.now()
+        )
 
 
 class MeasureSummary(models.Model):

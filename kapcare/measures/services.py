@@ -165,7 +165,7 @@ def submit_questionnaire_response(
 
 
 class LinkUnusableError(Exception):
-    """The questionnaire link was already used or has expired."""
+    """The questionnaire link was already used, withdrawn or has expired."""
 
 
 class CannotSendError(ValueError):
@@ -449,9 +449,30 @@ def open_links_for(patient: Patient) -> list[QuestionnaireLink]:
     """The patient's questionnaires still waiting to be filled in, soonest expiry first."""
     return list(
         QuestionnaireLink.objects.filter(
-            patient=patient, used_at__isnull=True, expires_at__gt=timezone.now()
+            patient=patient, used_at__isnull=True, withdrawn_at__isnull=True,
+            expires_at__gt=timezone.now(),
         ).order_by("expires_at")
-    )
+    )  # fmt: skip
+
+
+def withdraw_questionnaire_link(
+    *, request: HttpRequest | None, link: QuestionnaireLink, by: User
+) -> bool:
+    """Stop an unanswered link working at once (sent to a wrong address, or no
+    longer wanted). False when it was answered or withdrawn first; draft answers
+    stay, and any safety alert they raised stays open."""
+    with transaction.atomic():
+        withdrawn = QuestionnaireLink.objects.filter(
+            pk=link.pk, used_at__isnull=True, withdrawn_at__isnull=True
+        ).update(withdrawn_at=timezone.now(), withdrawn_by=by)
+        if withdrawn:
+            record_event(
+                request=request, action=Action.UPDATE, patient=link.patient,
+                information=Information.CLINICAL, object_type="questionnaire_link",
+                object_id=link.pk,
+                summary=f"Withdrew the {link.instrument_name} link sent to {link.sent_to}",
+            )  # fmt: skip
+    return bool(withdrawn)
 
 
 def _answers_list(
@@ -540,7 +561,7 @@ def _locked_usable_link(link: QuestionnaireLink) -> QuestionnaireLink:
     )
     if not locked.is_usable():
         raise LinkUnusableError(
-            "This questionnaire link was already used or has expired."
+            "This questionnaire link was already used, withdrawn or has expired."
         )
     return locked
 

@@ -27,6 +27,11 @@ urlpatterns = [
         name="assignment_stop",
     ),
     path(
+        "patients/<uuid:patient_id>/links/<uuid:link_id>/withdraw/",
+        views.link_withdraw,
+        name="link_withdraw",
+    ),
+    path(
         "patients/<uuid:patient_id>/responses/<uuid:response_id>/",
         views.response_detail,
         name="response_detail",

@@ -41,6 +41,7 @@ from kapcare.measures.services import (
     send_questionnaire_link,
     stop_assignment,
     submit_questionnaire_response,
+    withdraw_questionnaire_link,
 )
 from kapcare.patients.access import get_patient_for_user
 from kapcare.patients.models import Patient
@@ -157,6 +158,28 @@ def assignment_stop(
     )
     stop_assignment(request=request, assignment=assignment, stopped_by=request.user)
     messages.success(request, f"{assignment.instrument_name} will not be sent again.")
+    return redirect("measures:patient_measures", patient_id=patient.pk)
+
+
+@staff_permission_required(CLINICAL)
+@require_POST
+def link_withdraw(
+    request: AuthenticatedHttpRequest, patient_id: str, link_id: str
+) -> HttpResponse:
+    patient = get_patient_for_user(
+        request,
+        patient_id,
+        information=Information.CLINICAL,
+        summary="Opened chart to withdraw a questionnaire link",
+    )
+    link = get_object_or_404(QuestionnaireLink, pk=link_id, patient=patient)
+    if withdraw_questionnaire_link(request=request, link=link, by=request.user):
+        messages.success(request, f"The {link.instrument_name} link no longer works.")
+    else:
+        messages.info(
+            request,
+            f"The {link.instrument_name} link was already answered or withdrawn.",
+        )
     return redirect("measures:patient_measures", patient_id=patient.pk)
 
 

@@ -1,7 +1,7 @@
 """Appointments, the chairs and rooms they use, and when staff work."""
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -218,7 +218,8 @@ class Appointment(models.Model):
 
 class CalendarFeed(models.Model):
     """A clinician's private iCalendar feed. Only the token's hash is kept; a new
-    token replaces the old one, which stops working at once."""
+    token replaces the old one, which stops working at once. It expires
+    CALENDAR_FEED_LIFETIME after it was made, and with the clinician's account."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed"
@@ -229,6 +230,14 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user_id}"
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.created_at + settings.CALENDAR_FEED_LIFETIME
+
+    @property
+    def has_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
 
 
 class BookingRequest(models.Model):

@@ -5,6 +5,7 @@ import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -495,7 +496,11 @@ def calendar_ics(request: HttpRequest, token: str) -> HttpResponse:
     """The feed a calendar app polls: the token is the credential (no sign-in)."""
     feed = (
         CalendarFeed.objects.select_related("user")
-        .filter(token_hash=token_hash(token), user__is_active=True)
+        .filter(
+            token_hash=token_hash(token),
+            user__is_active=True,
+            created_at__gt=timezone.now() - settings.CALENDAR_FEED_LIFETIME,
+        )
         .first()
     )
     if feed is None:

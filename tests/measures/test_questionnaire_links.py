@@ -155,3 +155,63 @@ def test_only_a_hash_of_the_token_is_stored(
     path = send(nurse, patient_a)
     token = path.rstrip("/").rsplit("/", 1)[1]
     assert not QuestionnaireLink.objects.filter(token_hash=token).exists()
+
+
+def test_staff_withdraw_an_unanswered_link(
+    send: Send, nurse: User, therapist: User, patient_a: Patient,
+    client_for: ClientFor,
+) -> None:  # fmt: skip
+    """Sent to a wrong address: the link stops working at once, the draft kept so
+    far stays, the chart no longer lists it, and the withdrawal is audited."""
+    path = send(nurse, patient_a)
+    Client().post(path, {**_answers([1, 1, 0]), "save_draft": "1"})
+    link = QuestionnaireLink.objects.get(patient=patient_a)
+    chart = client_for(therapist)
+    measures = reverse("measures:patient_measures", args=[patient_a.pk])
+    assert b"Withdraw link" in chart.get(measures).content
+    withdraw = reverse("measures:link_withdraw", args=[patient_a.pk, link.pk])
+    answer = chart.post(withdraw, follow=True)
+    assert b"link no longer works" in answer.content
+    assert b"Withdraw link" not in answer.content
+    assert Client().get(path).status_code == 410
+    refused = Client().post(path, _answers([0] * 9))
+    assert refused.status_code == 410 and b"withdrawn by the clinic" in refused.content
+    link.refresh_from_db()
+    assert (link.withdrawn_by, link.draft_answers) == (
+        therapist,
+        {"1": 1, "2": 1, "3": 0},
+    )
+    assert not QuestionnaireResponse.objects.exists()
+    assert AuditEvent.objects.filter(
+        object_id=str(link.pk), summary__startswith="Withdrew the PHQ-9 link",
+        patient_id=patient_a.pk, actor=therapist,
+    ).count() == 1  # fmt: skip
+    again = chart.post(withdraw, follow=True)
+    assert b"already answered or withdrawn" in again.content
+
+
+def test_an_answered_link_cannot_be_withdrawn(
+    send: Send, nurse: User, patient_a: Patient, client_for: ClientFor
+) -> None:
+    path = send(nurse, patient_a)
+    Client().post(path, _answers([0] * 9))
+    link = QuestionnaireLink.objects.get(patient=patient_a)
+    answer = client_for(nurse).post(
+        reverse("measures:link_withdraw", args=[patient_a.pk, link.pk]), follow=True
+    )
+    assert b"already answered or withdrawn" in answer.content
+    link.refresh_from_db()
+    assert link.withdrawn_at is None and link.used_at is not None
+
+
+def test_a_link_of_another_patient_is_404(
+    send: Send, nurse: User, patient_a: Patient, patient_b: Patient,
+    client_for: ClientFor,
+) -> None:  # fmt: skip
+    path = send(nurse, patient_a)
+    link = QuestionnaireLink.objects.get(patient=patient_a)
+    answer = client_for(nurse).post(
+        reverse("measures:link_withdraw", args=[patient_b.pk, link.pk])
+    )
+    assert answer.status_code == 404
+    assert Client().get(path).status_code == 200

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -80,3 +81,17 @@ def test_the_page_shows_a_new_link_once(client_for: ClientFor, rn: User) -> None
     assert "/calendar/" not in client.get(url).content.decode()
     client.post(url, {"revoke": "1"})
     assert "No link yet." in client.get(url).content.decode()
+
+
+def test_the_link_expires_after_a_year(client_for: ClientFor, rn: User) -> None:
+    token = services.issue_calendar_feed(request=None, user=rn)
+    page = reverse("scheduling:calendar_feed")
+    until = (timezone.localtime() + timedelta(days=365)).strftime("%Y-%m-%d")
+    assert f"works until {until}" in client_for(rn).get(page).content.decode()
+    with time_machine.travel(timezone.now() + timedelta(days=364)):
+        feed(Client(), token)
+    with time_machine.travel(timezone.now() + timedelta(days=365, seconds=1)):
+        ics = reverse("scheduling:calendar_ics", args=[token])
+        assert Client().get(ics).status_code == 404
+        shown = client_for(rn).get(page).content.decode()
+        assert f"Your link expired on {until}" in shown
