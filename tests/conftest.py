@@ -1,5 +1,6 @@
 """Personas (healthchecks' Alice/Bob style) and test-only settings."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -131,3 +132,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_sep("-", "security and reliability counts")
         for name, value in sorted(counts.items()):
             terminalreporter.write_line(f"{name.removeprefix('security: ')}: {value:,}")
+
+
+def seen_in(page: Any) -> str:
+    """The edit form's version (hidden `seen`) on a page or response."""
+    text = page if isinstance(page, str) else page.content.decode()
+    found = re.search(r'name="seen" value="([0-9a-f]+)"', text)
+    assert found is not None, "the form carries no version"
+    return found.group(1)

@@ -202,3 +202,20 @@ def verify_audit_chain() -> tuple[int, ChainBreak | None]:
                 stray.seq, f"event #{stray.seq} was added outside the audit service"
             )
     return counted, broken
+
+
+def last_changed_by(object_type: str, object_id: object) -> str:
+    """Who last created or changed this object, by the audit log (for "changed by
+    X after you opened it"); "" when the log names no one."""
+    event = (
+        AuditEvent.objects.filter(
+            object_type=object_type, object_id=str(object_id),
+            action__in=[AuditEvent.Action.CREATE, AuditEvent.Action.UPDATE],
+        )
+        .select_related("actor")
+        .order_by("-seq")
+        .first()
+    )  # fmt: skip
+    if event is None:
+        return ""
+    return event.actor.display_name if event.actor else event.actor_label

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import staff_permission_required
-from kapcare.audit.services import Information
+from kapcare.audit.services import Information, last_changed_by
 from kapcare.intake import assessments
 from kapcare.intake.forms import AddendumForm, AssessmentForm, TrialFormSet
 from kapcare.intake.models import EligibilityAssessment
@@ -67,6 +67,12 @@ def assessment_edit(
         request, patient_id, assessment_id, "Opened an eligibility assessment"
     )
     if assessment.is_signed:
+        if request.method == "POST":
+            messages.error(
+                request,
+                "This assessment was signed before your changes were saved, so they "
+                "were not: add an addendum instead.",
+            )
         return redirect(
             "intake:assessment_detail",
             patient_id=patient_id,
@@ -150,11 +156,15 @@ def _save_and_maybe_sign(
             messages.error(request, "It was signed meanwhile; add an addendum instead.")
             return detail
         if form.cleaned_data.get("loaded_at") != fresh.updated_at.isoformat():
+            who = last_changed_by("eligibility_assessment", fresh.pk)
             form.add_error(
                 None,
-                "Someone saved this draft while you were editing it. Your entries are "
-                "below: open the draft again in another tab to compare, then save.",
+                f"{who or 'Someone else'} saved this draft while you were editing "
+                "it, so nothing was saved. Your entries are below: open the draft "
+                "in another tab to compare, then save again.",
             )
+            # the form shown again carries the current version, so the retry saves
+            form.data = {**form.data.dict(), "loaded_at": fresh.updated_at.isoformat()}  # type: ignore[attr-defined]
             return None
         saved = form.save(commit=False)
         saved.updated_at = timezone.now()

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from kapcare.accounts.access import staff_permission_required
 from kapcare.audit.services import Action, record_event
+from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import record_patients_listed
 from kapcare.patients.models import Patient
@@ -148,9 +149,9 @@ def lot_count(request: AuthenticatedHttpRequest, lot_id: str) -> HttpResponse:
                 request=request, lot=lot, counted_mg=data["counted_mg"],
                 counted_on=data["counted_on"], explanation=data["explanation"],
                 witness=data["witness"], password=data["witness_password"],
-                by=request.user,
+                by=request.user, seen=request.POST.get("seen", ""),
             )  # fmt: skip
-        except services.TreatmentError as exc:
+        except (services.TreatmentError, ChangedMeanwhileError) as exc:
             form.add_error(None, str(exc))
         else:
             if count.discrepancy_mg:
@@ -162,11 +163,13 @@ def lot_count(request: AuthenticatedHttpRequest, lot_id: str) -> HttpResponse:
             else:
                 messages.success(request, "Count recorded: it matches the register.")
             return redirect("treatment:lot_detail", lot_id=lot.pk)
+    lot.refresh_from_db()
     context = {
         "lot": lot,
         "form": form,
         "title": "Count this lot",
         "button": "Record the count",
+        "seen": fingerprint([lot.balance_mg]),
     }
     return render(
         request, "treatment/lot_form.html", context, status=400 if form.errors else 200
@@ -236,10 +239,20 @@ def protocol_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def protocol_edit(request: AuthenticatedHttpRequest, protocol_id: str) -> HttpResponse:
     protocol = get_object_or_404(Protocol, pk=protocol_id)
     form = ProtocolForm(request.POST or None, instance=protocol)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        services.save_protocol(request=request, form=form, by=request.user)
-        messages.success(request, "Protocol saved.")
-        return redirect("treatment:protocol_list")
-    return render(
-        request, "treatment/protocol_form.html", {"form": form, "protocol": protocol}
-    )
+        try:
+            services.save_protocol(
+                request=request, form=form, by=request.user,
+                seen=request.POST.get("seen", ""),
+            )  # fmt: skip
+        except ChangedMeanwhileError as exc:
+            form.add_error(None, str(exc))
+            status = 409
+        else:
+            messages.success(request, "Protocol saved.")
+            return redirect("treatment:protocol_list")
+    saved = Protocol.objects.get(pk=protocol.pk)
+    seen = fingerprint(services.protocol_shows(saved, ProtocolForm.Meta.fields))
+    context = {"form": form, "protocol": protocol, "seen": seen}
+    return render(request, "treatment/protocol_form.html", context, status=status)

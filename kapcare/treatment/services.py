@@ -1,7 +1,7 @@
 """Every write to a course, a dosing session or the ketamine register. Each is one
 transaction with its audit event; a signed session refuses every change but addenda."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -14,7 +14,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from kapcare.accounts.models import User
-from kapcare.audit.services import Action, Information, record_event
+from kapcare.audit.services import Action, Information, last_changed_by, record_event
+from kapcare.lib.concurrency import check_unchanged, fingerprint
 from kapcare.measures.schedules import Repeat
 from kapcare.measures.services import send_event_questionnaires
 from kapcare.patients.models import Patient
@@ -153,17 +154,31 @@ def refresh_course_end_times() -> int:
     return len(changed)
 
 
+def course_status_shows(course: TreatmentCourse) -> list[object]:
+    return [course.status, course.ended_on]
+
+
 def change_course_status(
-    *, request: HttpRequest | None, course: TreatmentCourse, status: str, by: User
-) -> None:
+    *, request: HttpRequest | None, course: TreatmentCourse, status: str, by: User,
+    seen: str | None = None,
+) -> None:  # fmt: skip
+    """A course that ends gets today as its end date; one reopened loses it. `seen`
+    (the status form's version) refuses a change made from a stale page."""
     if not is_physician(by):
         raise TreatmentError("Only a physician may change a course's status.")
     with transaction.atomic():
         fresh = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
+        if seen is not None:
+            check_unchanged(
+                seen, course_status_shows(fresh), what="this course's status",
+                changed_by=last_changed_by("treatment_course", fresh.pk),
+            )  # fmt: skip
         old = fresh.status
         fresh.status = status
         if status in (TreatmentCourse.Status.COMPLETED, TreatmentCourse.Status.STOPPED):
             fresh.ended_on = fresh.ended_on or timezone.localdate()
+        else:
+            fresh.ended_on = None
         fresh.save(update_fields=["status", "ended_on"])
         _record(
             request, patient=course.patient, object_type="treatment_course",
@@ -171,9 +186,22 @@ def change_course_status(
         )  # fmt: skip
 
 
-def save_protocol(*, request: HttpRequest | None, form: Any, by: User) -> Protocol:
-    """Save a protocol template edited by a physician; the audit keeps old and new."""
+def protocol_shows(protocol: Protocol, fields: Iterable[str]) -> list[object]:
+    return [getattr(protocol, name) for name in fields]
+
+
+def save_protocol(
+    *, request: HttpRequest | None, form: Any, by: User, seen: str | None = None
+) -> Protocol:
+    """Save a protocol template edited by a physician; the audit keeps old and new.
+    `seen` (the form's version) refuses a save over limits changed meanwhile."""
     with transaction.atomic():
+        if seen is not None:
+            locked = Protocol.objects.select_for_update().get(pk=form.instance.pk)
+            check_unchanged(
+                seen, protocol_shows(locked, form.Meta.fields), what="this protocol",
+                changed_by=locked.updated_by.display_name if locked.updated_by else "",
+            )  # fmt: skip
         protocol: Protocol = form.save(commit=False)
         protocol.updated_at = timezone.now()
         protocol.updated_by = by
@@ -253,7 +281,41 @@ def _touch(session: DosingSession, fields: list[str]) -> None:
     session.save(update_fields=[*fields, "updated_at"])
 
 
-CHECKLIST_FIELDS = (
+# What each guarded step's form showed: a save is refused if it changed meanwhile
+# (a stale checklist must not undo a colleague's entries; a witness or a start must
+# be of the dose calculation on screen; an override of the baseline on screen).
+STEP_SHOWS: dict[str, tuple[str, Callable[[DosingSession, VitalSign | None], list[object]]]] = {
+    "checklist": (
+        "the pre-session checklist",
+        lambda s, base: [getattr(s, f) for f in CHECKLIST_FIELDS],
+    ),
+    "override": ("the baseline blood pressure", lambda s, base: [base.pk if base else ""]),
+    "witness": ("the calculated dose", lambda s, base: [s.dose_mg, s.dose_calculated_at]),
+    "start": (
+        "the calculated dose or its double-check",
+        lambda s, base: [s.dose_mg, s.dose_calculated_at, s.dose_witness_id, s.dose_witnessed_at],
+    ),
+}  # fmt: skip
+
+
+def step_versions(session: DosingSession, base: VitalSign | None) -> dict[str, str]:
+    """The version of each guarded step, for its form's hidden `seen` field."""
+    return {step: fingerprint(shows(session, base)) for step, (_, shows) in STEP_SHOWS.items()}  # fmt: skip
+
+
+def _check_seen(fresh: DosingSession, step: str, seen: str | None) -> None:
+    """`seen` None: a caller that reads and writes in one go (no form)."""
+    if seen is None:
+        return
+    what, shows = STEP_SHOWS[step]
+    base = baseline(fresh) if step == "override" else None
+    check_unchanged(
+        seen, shows(fresh, base), what=what,
+        changed_by=last_changed_by("dosing_session", fresh.pk),
+    )  # fmt: skip
+
+
+CHECKLIST_FIELDS: tuple[str, ...] = (
     "identity_confirmed",
     "fasting_confirmed",
     "no_alcohol_confirmed",
@@ -292,11 +354,13 @@ def save_checklist(
     session: DosingSession,
     values: dict[str, Any],
     by: User,
+    seen: str | None = None,
 ) -> DosingSession:
     with transaction.atomic():
         fresh = _lock(session)
         if fresh.dose_started_at is not None:
             raise TreatmentError("The dose has started; the checklist is closed.")
+        _check_seen(fresh, "checklist", seen)
         for field in CHECKLIST_FIELDS:
             setattr(fresh, field, values[field])
         gaps = checklist_gaps(fresh)
@@ -389,8 +453,9 @@ def record_vitals(
 
 
 def override_blood_pressure(
-    *, request: HttpRequest | None, session: DosingSession, reason: str, by: User
-) -> None:
+    *, request: HttpRequest | None, session: DosingSession, reason: str, by: User,
+    seen: str | None = None,
+) -> None:  # fmt: skip
     """A physician accepts the risk of dosing above the blood-pressure guide."""
     if not is_physician(by):
         raise TreatmentError("Only a physician may override the blood-pressure hold.")
@@ -398,6 +463,7 @@ def override_blood_pressure(
         raise TreatmentError("Give the reason for the override.")
     with transaction.atomic():
         fresh = _lock(session)
+        _check_seen(fresh, "override", seen)
         if not dose_blocked_by_blood_pressure(fresh):
             raise TreatmentError("There is no blood-pressure hold to override.")
         fresh.blood_pressure_override_reason = reason.strip()
@@ -526,12 +592,14 @@ def witness_dose(
     witness: User | None,
     password: str,
     by: User,
+    seen: str | None = None,
 ) -> None:
     checked = check_witness(request=request, witness=witness, password=password, by=by)
     with transaction.atomic():
         fresh = _lock(session)
         if fresh.dose_mg is None:
             raise TreatmentError("Calculate the dose first.")
+        _check_seen(fresh, "witness", seen)
         fresh.dose_witness = checked
         fresh.dose_witnessed_at = timezone.now()
         _touch(fresh, ["dose_witness", "dose_witnessed_at"])
@@ -581,6 +649,7 @@ def start_dose(
     session: DosingSession,
     lot: KetamineLot | None,
     by: User,
+    seen: str | None = None,
 ) -> None:
     """Give the dose: draws it from the chosen lot in the register, in the same
     transaction, so the register and the chart cannot disagree."""
@@ -590,6 +659,7 @@ def start_dose(
         fresh = _lock(session)
         if fresh.dose_started_at is not None:
             raise TreatmentError("The dose was already started.")
+        _check_seen(fresh, "start", seen)
         gaps = dose_gaps(fresh)
         if gaps:
             raise TreatmentError(" ".join(gaps))
@@ -1148,9 +1218,11 @@ def record_stock_count(
     witness: User | None,
     password: str,
     by: User,
+    seen: str | None = None,
 ) -> StockCount:
     """Reconcile a lot. When the count differs from the register the difference must
-    be explained, and the register is adjusted to the count with that explanation."""
+    be explained, and the register is adjusted to the count with that explanation.
+    `seen` (the balance the form showed) refuses a count made before a later draw."""
     checked = check_witness(request=request, witness=witness, password=password, by=by)
     if counted_mg < 0:
         raise TreatmentError("A count cannot be negative.")
@@ -1162,6 +1234,16 @@ def record_stock_count(
     with transaction.atomic():
         locked = KetamineLot.objects.select_for_update().get(pk=lot.pk)
         expected = locked.balance_mg
+        if seen is not None:
+            last = (
+                locked.entries.select_related("recorded_by")
+                .order_by("-recorded_at")
+                .first()
+            )
+            check_unchanged(
+                seen, [expected], what="this lot's register balance",
+                changed_by=last.recorded_by.display_name if last else "",
+            )  # fmt: skip
         if counted_mg != expected and not explanation.strip():
             raise TreatmentError(
                 f"The register says {expected} mg and you counted {counted_mg} mg: "

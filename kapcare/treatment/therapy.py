@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.audit.services import Action, Information, record_event
+from kapcare.lib.concurrency import check_unchanged
 from kapcare.patients.models import Patient
 from kapcare.treatment.charts import weekly_minutes_svg
 from kapcare.treatment.mindfulness import Week, streak, week_start, weekly_totals
@@ -86,14 +87,22 @@ def update_integration_session(
     psychotherapy_note: str,
     sign: bool,
     by: User,
+    seen: str | None = None,
 ) -> IntegrationSession:
-    """Change a draft, and sign it if asked; a signed session is read-only."""
+    """Change a draft, and sign it if asked; a signed session is read-only. `seen`
+    (the draft's version when the form opened) refuses a save over a newer draft,
+    say one saved from another tab."""
     with transaction.atomic():
         fresh = IntegrationSession.objects.select_for_update().get(pk=session.pk)
         if fresh.is_signed:
             raise TherapyError("This integration session is signed and read-only.")
         if fresh.therapist_id != by.pk:
             raise TherapyError("Only the therapist who wrote it may change it.")
+        if seen is not None:
+            check_unchanged(
+                seen, [fresh.updated_at], what="this draft",
+                changed_by=f"you ({by.display_name}), in another window or tab",
+            )  # fmt: skip
         for name in FIELDS:
             setattr(fresh, name, values[name])
         fresh.psychotherapy_note = psychotherapy_note

@@ -17,6 +17,7 @@ from kapcare.accounts.access import (
     staff_permission_required,
 )
 from kapcare.audit.services import Action, Information, record_event
+from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import get_own_chart, get_patient_for_user
 from kapcare.treatment import therapy
@@ -137,19 +138,27 @@ def integration_edit(
                 request=request, session=session, values=form.values(),
                 psychotherapy_note=form.cleaned_data["psychotherapy_note"],
                 sign="sign" in request.POST, by=request.user,
+                seen=request.POST.get("seen", ""),
             )  # fmt: skip
-        except therapy.TherapyError as exc:
+        except (therapy.TherapyError, ChangedMeanwhileError) as exc:
             form.add_error(None, str(exc))
         else:
             messages.success(
                 request, "Signed." if "sign" in request.POST else "Draft saved."
             )
             return redirect(session)
+    saved_at = IntegrationSession.objects.values_list("updated_at", flat=True).get(
+        pk=session.pk
+    )
     context = {
         "patient": session.patient, "tab": "treatment", "form": form,
         "dosing": session.dosing_session, "session": session,
+        "seen": fingerprint([saved_at]),
     }  # fmt: skip
-    return render(request, "treatment/integration_form.html", context)
+    return render(
+        request, "treatment/integration_form.html", context,
+        status=400 if form.errors else 200,
+    )  # fmt: skip
 
 
 PERIODS = {"3": 3, "6": 6, "12": 12}

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import staff_permission_required
 from kapcare.audit.services import Information
+from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.measures.services import open_links_for
 from kapcare.patients.access import get_patient_for_user
@@ -113,6 +114,7 @@ def course_detail(
         .prefetch_related("integration_sessions")
         .order_by("number"),
         "status_form": CourseStatusForm(initial={"status": course.status}),
+        "status_seen": fingerprint(services.course_status_shows(course)),
     }  # fmt: skip
     return render(request, "treatment/course_detail.html", context)
 
@@ -126,11 +128,15 @@ def course_status(
     course = get_object_or_404(TreatmentCourse, pk=course_id, patient=patient)
     form = CourseStatusForm(request.POST)
     if form.is_valid():
-        services.change_course_status(
-            request=request, course=course, status=form.cleaned_data["status"],
-            by=request.user,
-        )  # fmt: skip
-        messages.success(request, "Course status changed.")
+        try:
+            services.change_course_status(
+                request=request, course=course, status=form.cleaned_data["status"],
+                by=request.user, seen=request.POST.get("seen", ""),
+            )  # fmt: skip
+        except ChangedMeanwhileError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Course status changed.")
     else:
         messages.error(request, "Choose a status.")
     return redirect(course)
@@ -255,6 +261,7 @@ def _session_context(
         "is_physician": services.is_physician(user),
         "can_record": user.has_perm(services.SESSION_PERMISSION),
         "editable": session.is_open and user.has_perm(services.SESSION_PERMISSION),
+        "step_versions": services.step_versions(session, base),
         "checklist_form": bound.get("checklist") or ChecklistForm(instance=session, prefix="checklist"),
         "vitals_form": bound.get("vitals") or VitalsForm(prefix="vitals"),
         "override_form": bound.get("override") or ReasonForm(prefix="override"),
@@ -303,7 +310,7 @@ def _checklist(
     saved = services.save_checklist(
         request=request, session=session,
         values={f: form.cleaned_data[f] for f in services.CHECKLIST_FIELDS},
-        by=request.user,
+        by=request.user, seen=request.POST.get("seen", ""),
     )  # fmt: skip
     return "Checklist complete." if saved.checklist_done_at else "Checklist saved."
 
@@ -330,7 +337,7 @@ def _override(
         return form
     services.override_blood_pressure(
         request=request, session=session, reason=form.cleaned_data["reason"],
-        by=request.user,
+        by=request.user, seen=request.POST.get("seen", ""),
     )  # fmt: skip
     return "Override recorded: the dose may proceed."
 
@@ -358,6 +365,7 @@ def _witness(
     services.witness_dose(
         request=request, session=session, witness=form.cleaned_data["witness"],
         password=form.cleaned_data["witness_password"], by=request.user,
+        seen=request.POST.get("seen", ""),
     )  # fmt: skip
     return "Double-check recorded."
 
@@ -369,8 +377,9 @@ def _start(request: AuthenticatedHttpRequest, session: DosingSession) -> BaseFor
     if not form.is_valid():
         return form
     services.start_dose(
-        request=request, session=session, lot=form.cleaned_data["lot"], by=request.user
-    )
+        request=request, session=session, lot=form.cleaned_data["lot"],
+        by=request.user, seen=request.POST.get("seen", ""),
+    )  # fmt: skip
     return "Dose started; drawn from the register."
 
 
@@ -541,7 +550,7 @@ def session_step(
     bound: dict[str, BaseForm] = {}
     try:
         outcome = handler(request, session)
-    except services.TreatmentError as exc:
+    except (services.TreatmentError, ChangedMeanwhileError) as exc:
         messages.error(request, str(exc))
     else:
         if isinstance(outcome, str):

@@ -1,6 +1,8 @@
 """Eligibility: TRD count, Maudsley staging at every boundary (Fekadu 2018 Table 3 via
 clinical-rules.md §8), the contraindication block and override, signed records."""
 
+import html
+import re
 from decimal import Decimal
 
 import pytest
@@ -216,9 +218,35 @@ def test_a_draft_saved_meanwhile_is_not_overwritten(
     url = _start(client_for, nurse, patient_a)
     opened = EligibilityAssessment.objects.get().updated_at.isoformat()
     client_for(physician).post(url, _form(rationale="Physician's version"))
-    late = client_for(nurse).post(url, _form(rationale="Nurse's", loaded_at=opened))
-    assert "Someone saved this draft while you were editing it" in late.content.decode()
+    nurse_client = client_for(nurse)
+    late = nurse_client.post(url, _form(rationale="Nurse's", loaded_at=opened))
+    body = late.content.decode()
+    assert (
+        f"{physician.display_name} saved this draft while you were editing it" in body
+    )
+    assert "Nurse&#x27;s" in body  # the nurse's entries are kept
     assert EligibilityAssessment.objects.get().rationale == "Physician's version"
+    # the form now carries the current version: saving again (after comparing) works
+    current = re.search(r'name="loaded_at" value="([^"]+)"', body)
+    assert current is not None and current.group(1) != opened
+    nurse_client.post(
+        url, _form(rationale="Nurse's", loaded_at=html.unescape(current.group(1)))
+    )
+    assert EligibilityAssessment.objects.get().rationale == "Nurse's"
+
+
+@pytest.mark.django_db
+def test_a_save_after_signing_says_it_was_not_saved(
+    client_for: ClientFor, nurse: User, physician: User, patient_a: Patient
+) -> None:
+    url = _start(client_for, nurse, patient_a)
+    opened = EligibilityAssessment.objects.get().updated_at.isoformat()
+    client_for(physician).post(url, _form(sign="1"))
+    late = client_for(nurse).post(
+        url, _form(rationale="Late", loaded_at=opened), follow=True
+    )
+    assert "signed before your changes were saved" in late.content.decode()
+    assert EligibilityAssessment.objects.get().rationale != "Late"
 
 
 @pytest.mark.django_db

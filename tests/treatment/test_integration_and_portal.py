@@ -17,7 +17,7 @@ from kapcare.treatment.models import (
     IntegrationSession,
     MindfulnessPractice,
 )
-from tests.conftest import ClientFor
+from tests.conftest import ClientFor, seen_in
 from tests.treatment.conftest import request_by
 
 pytestmark = pytest.mark.django_db
@@ -263,7 +263,8 @@ def test_the_therapist_writes_and_signs_through_the_pages(
     session = IntegrationSession.objects.get()
     assert response["Location"] == session.get_absolute_url()
     edit = reverse("treatment:integration_edit", args=[session.patient_id, session.pk])
-    client.post(edit, {**form, "insights": "Felt safe", "sign": "1"})
+    seen = seen_in(client.get(edit))
+    client.post(edit, {**form, "insights": "Felt safe", "sign": "1", "seen": seen})
     session.refresh_from_db()
     assert session.is_signed and session.insights == "Felt safe"
     assert client.get(edit)["Location"] == session.get_absolute_url()

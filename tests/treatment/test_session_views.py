@@ -30,6 +30,7 @@ from tests.treatment.conftest import (
     request_by,
     stop_infusion,
 )
+from tests.treatment.test_session_concurrency import seen_on_page
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -176,12 +177,9 @@ def test_a_double_submitted_start_draws_once(
 ) -> None:  # fmt: skip
     ready_to_dose(open_session, nurse, second_nurse)
     client = client_for(nurse)
-    first = client.post(
-        step(open_session, "start"), {"start-lot": lot.pk}, headers=HTMX
-    )
-    second = client.post(
-        step(open_session, "start"), {"start-lot": lot.pk}, headers=HTMX
-    )
+    sent = {"start-lot": lot.pk, "seen": seen_on_page(client, open_session, "start")}
+    first = client.post(step(open_session, "start"), sent, headers=HTMX)
+    second = client.post(step(open_session, "start"), sent, headers=HTMX)
     assert b"Dose started" in first.content
     assert b"already started" in second.content
     lot.refresh_from_db()
