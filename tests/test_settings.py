@@ -189,3 +189,26 @@ def test_concurrent_read_then_write_transactions_all_commit(tmp_path: Path) -> N
     check.close()
     assert errors == []
     assert total == 100
+
+
+def test_production_answers_with_hsts_and_sends_http_to_https(tmp_path: Path) -> None:
+    """With production settings (behind a TLS proxy that sets X-Forwarded-Proto):
+    HTTPS answers carry HSTS for a year with subdomains; plain HTTP is redirected."""
+    script = (
+        "from django.test import Client\n"
+        "c = Client(HTTP_HOST='clinic.example.ca')\n"
+        "s = c.get('/healthz', HTTP_X_FORWARDED_PROTO='https')\n"
+        "p = c.get('/healthz')\n"
+        "print(s.status_code, s.headers.get('Strict-Transport-Security'))\n"
+        "print(p.status_code, p.headers.get('Location'))\n"
+    )
+    result = _manage(
+        "shell", "-c", script,
+        KAPCARE_ENV="production", DEBUG="0", SECRET_KEY="x" * 30 + "-real-secret-from-a-vault-9f8e7d6c5b4a",
+        ALLOWED_HOSTS="clinic.example.ca", AUDIT_CHAIN_KEY="k" * 40,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'unused.sqlite3'}",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    secure, plain = result.stdout.strip().splitlines()[-2:]
+    assert secure == "200 max-age=31536000; includeSubDomains; preload"
+    assert plain == "301 https://clinic.example.ca/healthz"

@@ -89,11 +89,16 @@ def save_document(upload: UploadedFile, folder: str) -> tuple[str, Kind]:
 
 
 def private_file_response(name: str, content_type: str, filename: str) -> FileResponse:
-    """Stream a private document inline, never cached (callers check and audit first)."""
+    """Stream a private document as a download, never cached and never run as a
+    page (callers check and audit first). A PDF that is also HTML passes the PDF
+    check; as an attachment in a sandbox it cannot act as a page of this site
+    (shared/reference/security-reliability.md T15; ASVS 5.3)."""
     response = FileResponse(
         storages["private"].open(name, "rb"),
         content_type=content_type,
+        as_attachment=True,
         filename=f"{filename}.{name.rsplit('.', 1)[-1]}",
     )
     response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response

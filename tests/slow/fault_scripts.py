@@ -12,6 +12,10 @@
 - check_export ID: per resource type, lines written and distinct ids (no duplicate
   from a killed run), and how many patients the database holds.
 - enqueue_runs N FILE: N tasks that each append their number to FILE.
+- dosing_world N: N open dosing sessions (demo patients, IV courses) and a nurse's
+  signed-in session cookie; their note step paths.
+- session_notes MARKERS_JSON: for each note text given, how many notes carry it
+  and how many audit events record those notes (a whole note has one of each).
 """
 
 import json
@@ -138,6 +142,81 @@ def _check_export(export_id: str) -> dict[str, Any]:
     }
 
 
+def signed_in_cookie(email: str) -> str:
+    """A session for `email`, signed in with its two-step check passed."""
+    from django.conf import settings
+    from django.test import Client
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from kapcare.accounts.models import User
+
+    user = User.objects.get(email=email)
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session["otp_device_id"] = TOTPDevice.objects.get(
+        user=user, confirmed=True
+    ).persistent_id
+    session.save()
+    return str(client.cookies[settings.SESSION_COOKIE_NAME].value)
+
+
+def _dosing_world(count: int) -> dict[str, Any]:
+    from decimal import Decimal
+
+    from django.conf import settings
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from kapcare.accounts.models import User
+    from kapcare.patients.demo import DEMO_DOMAIN, seed_demo
+    from kapcare.patients.models import Patient
+    from kapcare.treatment import services
+    from kapcare.treatment.models import Protocol
+
+    seed_demo(patients=count)
+    physician = User.objects.get(email=f"physician@{DEMO_DOMAIN}")
+    nurse = User.objects.get(email=f"nurse@{DEMO_DOMAIN}")
+    protocol = Protocol.objects.filter(route="iv").order_by("name")[0]
+    paths = []
+    for patient in Patient.objects.order_by("mrn")[:count]:
+        course = services.create_course(
+            request=None, patient=patient, protocol=protocol, indication="depression",
+            phase="induction", prescribed_dose=Decimal("0.5"), planned_sessions=6,
+            starts_on=timezone.localdate(), notes="", by=physician,
+        )  # fmt: skip
+        session = services.start_session(request=None, course=course, by=nurse)
+        paths.append(
+            reverse("treatment:session_step", args=[patient.pk, session.pk, "note"])
+        )
+    return {
+        "paths": paths, "session_cookie": settings.SESSION_COOKIE_NAME,
+        "cookie": signed_in_cookie(f"nurse@{DEMO_DOMAIN}"),
+    }  # fmt: skip
+
+
+def _session_notes(markers: list[str]) -> dict[str, Any]:
+    from django.db.models import Count
+
+    from kapcare.audit.models import AuditEvent
+    from kapcare.treatment.models import SessionNote
+
+    notes = list(SessionNote.objects.filter(text__in=markers).values("pk", "text"))
+    audited = dict(
+        AuditEvent.objects.filter(
+            object_type="session_note", object_id__in=[str(n["pk"]) for n in notes]
+        )
+        .values_list("object_id")
+        .annotate(n=Count("seq"))
+    )
+    found: dict[str, dict[str, int]] = {m: {"notes": 0, "audited": 0} for m in markers}
+    for note in notes:
+        found[note["text"]]["notes"] += 1
+        found[note["text"]]["audited"] += audited.get(str(note["pk"]), 0)
+    orphans = SessionNote.objects.count() - len(notes)
+    return {"markers": found, "other_notes": orphans}
+
+
 def _enqueue_runs(count: int, target: str) -> dict[str, Any]:
     from tests.slow.tasks import record_run
 
@@ -160,6 +239,10 @@ def main(argv: list[str]) -> int:
         result = _export_state(args[0])
     elif command == "check_export":
         result = _check_export(args[0])
+    elif command == "dosing_world":
+        result = _dosing_world(int(args[0]))
+    elif command == "session_notes":
+        result = _session_notes(json.loads(open(args[0]).read()))  # noqa: PTH123, SIM115
     elif command == "enqueue_runs":
         result = _enqueue_runs(int(args[0]), args[1])
     else:

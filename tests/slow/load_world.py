@@ -24,29 +24,19 @@ def main() -> int:
     from datetime import timedelta
 
     from django.conf import settings
-    from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
-    from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from kapcare.accounts.models import User
     from kapcare.lib.tokens import new_link_token
     from kapcare.measures.models import QuestionnaireLink
     from kapcare.patients.demo import DEMO_DOMAIN, seed_demo
     from kapcare.patients.models import Patient
-    from tests.slow.fault_scripts import system_client
+    from tests.slow.fault_scripts import signed_in_cookie, system_client
 
     seed_demo(patients=args.patients)
-    sessions = []
-    for slug in ("physician", "nurse"):
-        user = User.objects.get(email=f"{slug}@{DEMO_DOMAIN}")
-        client = Client()
-        client.force_login(user)
-        device = TOTPDevice.objects.get(user=user, confirmed=True)
-        session = client.session
-        session["otp_device_id"] = device.persistent_id
-        session.save()
-        sessions.append(client.cookies[settings.SESSION_COOKIE_NAME].value)
+    sessions = [
+        signed_in_cookie(f"{slug}@{DEMO_DOMAIN}") for slug in ("physician", "nurse")
+    ]
     patients = list(Patient.objects.order_by("mrn").values_list("pk", flat=True))
     links, paths = [], []
     expires = timezone.now() + timedelta(hours=72)
