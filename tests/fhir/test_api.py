@@ -4,7 +4,7 @@ every error, every resource validated by fhir.resources, audit, flat queries."""
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -774,22 +774,46 @@ JSONISH = st.recursive(
 )  # fmt: skip
 
 
+TOP_LEVEL = st.dictionaries(
+    st.sampled_from(["status", "subject", "authored", "questionnaire", "resourceType",
+                     "id", "meta", "identifier", "author", "text"]),
+    JSONISH, max_size=3,
+)  # fmt: skip
+
+
 @settings(
     max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-@given(items=JSONISH, value=st.text(max_size=30))
-def test_arbitrary_input_never_fails_the_server(
-    clinic_admin: User, patient_a: Patient, items: object, value: str
-) -> None:
+@given(items=JSONISH, top=TOP_LEVEL, value=st.text(max_size=30))
+def test_arbitrary_input_never_fails_the_server_or_stores_half_a_record(
+    clinic_admin: User, patient_a: Patient, items: object, top: dict[str, object],
+    value: str, record_property: Callable[[str, object], None],
+) -> None:  # fmt: skip
+    """Whatever the body: 201 with one whole response (every item, scored if
+    complete, its audit event) or a refusal that stores nothing; searches never
+    fail."""
     token = _writer(clinic_admin, patient_a)
-    body = {**_phq9_resource(patient_a, [0] * 9), "item": items}
-    assert post(token, body).status_code in {201, 200, 400, 422}
+    before = set(QuestionnaireResponse.objects.values_list("pk", flat=True))
+    body = {**_phq9_resource(patient_a, [0] * 9), "item": items, **top}
+    answer = post(token, body)
+    assert answer.status_code in {201, 200, 400, 422}
+    new = QuestionnaireResponse.objects.exclude(pk__in=before)
+    if answer.status_code == 201:
+        (stored,) = new  # in progress (partly answered) or complete and scored
+        assert len(stored.answers) >= 9
+        assert stored.is_complete == (stored.total is not None)
+        assert AuditEvent.objects.filter(
+            object_id=str(stored.pk), action="create"
+        ).exists()
+    elif answer.status_code != 200:  # 200: the same submission again, nothing new
+        assert not new.exists()
     for name in ("date", "code", "patient", "_count", "category", "_cursor"):
         response = api(token).get("/fhir/Observation", {name: value})
         assert response.status_code in {200, 400}, (name, value)
     assert api(token).get(f"/fhir/Observation/{value}").status_code in {200, 404}
+    record_property("security: fuzzed FHIR requests", 8)
 
 
 def test_no_answer_can_hide_from_scoring(
