@@ -134,9 +134,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             terminalreporter.write_line(f"{name.removeprefix('security: ')}: {value:,}")
 
 
-def seen_in(page: Any) -> str:
-    """The edit form's version (hidden `seen`) on a page or response."""
-    text = page if isinstance(page, str) else page.content.decode()
-    found = re.search(r'name="seen" value="([0-9a-f]+)"', text)
-    assert found is not None, "the form carries no version"
-    return found.group(1)
+def seen_in(page: Any, name: str = "seen") -> str:
+    """The edit form's version (its hidden `seen`, the fingerprint of what it
+    showed; kapcare.lib.concurrency) on a page, a response or its bytes."""
+    if isinstance(page, bytes):
+        text = page.decode()
+    else:
+        text = page if isinstance(page, str) else page.content.decode()
+    found = re.findall(rf'name="{re.escape(name)}" value="([0-9a-f]*)"', text)
+    assert len(found) == 1, f"expected one hidden {name!r} input, found {found}"
+    return str(found[0])

@@ -6,8 +6,9 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import Group
 
-from kapcare.accounts.models import User
+from kapcare.accounts.models import User, staff_account_values
 from kapcare.accounts.roles import STAFF_ROLES, Role
+from kapcare.lib.edit_forms import add_seen_field
 
 
 class EmailAuthenticationForm(AuthenticationForm):
@@ -77,6 +78,8 @@ class StaffForm(forms.ModelForm[User]):
         self.editing_self = editor is not None and editor.pk == self.instance.pk
         if not self.instance._state.adding:
             self.fields["roles"].initial = self.instance.role_names
+        # A stale form must not re-activate an account someone deactivated meanwhile.
+        add_seen_field(self, staff_account_values)
         if self.editing_self:
             self.fields["roles"].disabled = True
             self.fields["roles"].help_text = (

@@ -93,3 +93,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def role_label(self) -> str:
         return ", ".join(self.role_names) or self.get_kind_display()
+
+
+def staff_account_values(user: User) -> list[object]:
+    """What the staff account form shows of a saved account, in a fixed order: the
+    form's `seen` fingerprint and the save's lost-update check both use this list."""
+    roles = sorted(user.groups.values_list("name", flat=True))
+    return [user.full_name, user.email, user.credentials, user.is_active, roles]

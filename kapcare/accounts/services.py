@@ -13,9 +13,10 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from kapcare.accounts.models import User
+from kapcare.accounts.models import User, staff_account_values
 from kapcare.accounts.roles import ROLE_PERMISSIONS
-from kapcare.audit.services import Action, Information, record_event
+from kapcare.audit.services import Action, Information, last_changed_by, record_event
+from kapcare.lib.concurrency import check_unchanged
 from kapcare.website.mail import send_clinic_email_on_commit
 
 
@@ -110,22 +111,31 @@ def create_staff_member(
 
 def update_staff_member(
     *, request: HttpRequest, user: User, full_name: str, email: str, credentials: str,
-    is_active: bool, groups: list[Group],
+    is_active: bool, groups: list[Group], seen: str | None,
 ) -> list[str]:  # fmt: skip
-    # Read the stored values: a bound ModelForm has already copied its input onto `user`.
-    stored = User.objects.get(pk=user.pk)
-    before = {
-        "full_name": stored.full_name, "email": stored.email, "credentials": stored.credentials,
-        "is_active": stored.is_active, "roles": sorted(stored.groups.values_list("name", flat=True)),
-    }  # fmt: skip
-    after = {
-        "full_name": full_name, "email": email, "credentials": credentials,
-        "is_active": is_active, "roles": sorted(g.name for g in groups),
-    }  # fmt: skip
-    changed = [k for k in before if before[k] != after[k]]
-    if not changed:
-        return []
+    """Save an edited staff account; raise ChangedMeanwhileError when it changed after
+    the editor opened it (`seen` is the form's fingerprint of what they saw)."""
     with transaction.atomic():
+        # Two admins editing one account: the row is locked, then compared with what
+        # this editor saw, so a stale form cannot re-activate a deactivated nurse.
+        # Read from the database: a bound ModelForm has already copied its input
+        # onto `user`.
+        stored = User.objects.select_for_update().get(pk=user.pk)
+        check_unchanged(
+            seen, staff_account_values(stored), what="this staff account",
+            changed_by=last_changed_by("user", user.pk),
+        )  # fmt: skip
+        before = {
+            "full_name": stored.full_name, "email": stored.email, "credentials": stored.credentials,
+            "is_active": stored.is_active, "roles": sorted(stored.groups.values_list("name", flat=True)),
+        }  # fmt: skip
+        after = {
+            "full_name": full_name, "email": email, "credentials": credentials,
+            "is_active": is_active, "roles": sorted(g.name for g in groups),
+        }  # fmt: skip
+        changed = [k for k in before if before[k] != after[k]]
+        if not changed:
+            return []
         user.full_name, user.email, user.credentials, user.is_active = (
             full_name, email, credentials, is_active,
         )  # fmt: skip

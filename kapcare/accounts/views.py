@@ -27,8 +27,10 @@ from kapcare.accounts.forms import (
     TokenForm,
 )
 from kapcare.accounts.middleware import start_session_clock
-from kapcare.accounts.models import User
+from kapcare.accounts.models import User, staff_account_values
 from kapcare.audit.services import Action, Information, record_event
+from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
+from kapcare.lib.edit_forms import note_saved_values
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.website.context_processors import clinic_for
 from kapcare.website.mail import clinic_sender
@@ -298,24 +300,36 @@ def staff_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 def staff_edit(request: AuthenticatedHttpRequest, user_id: str) -> HttpResponse:
     member = get_object_or_404(User, pk=user_id, kind=User.Kind.STAFF)
     form = StaffForm(request.POST or None, instance=member, editor=request.user)
+    status = 200
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        changed = services.update_staff_member(
-            request=request,
-            user=member,
-            full_name=data["full_name"],
-            email=data["email"],
-            credentials=data["credentials"],
-            is_active=data["is_active"],
-            groups=form.selected_groups(),
-        )
-        messages.success(request, "Saved." if changed else "Nothing changed.")
-        return redirect("accounts:staff_list")
+        try:
+            changed = services.update_staff_member(
+                request=request, user=member, full_name=data["full_name"],
+                email=data["email"], credentials=data["credentials"],
+                is_active=data["is_active"], groups=form.selected_groups(),
+                seen=data["seen"],
+            )  # fmt: skip
+        except ChangedMeanwhileError as exc:
+            # The editor's entries stay, each that differs with the saved value
+            # under it, and what is saved now becomes `seen`: saving again (after
+            # checking) goes through.
+            member = User.objects.get(pk=member.pk)
+            posted = request.POST.copy()
+            posted["seen"] = fingerprint(staff_account_values(member))
+            form = StaffForm(posted, instance=member, editor=request.user)
+            form.add_error(None, str(exc))
+            note_saved_values(form)
+            status = 409
+        else:
+            messages.success(request, "Saved." if changed else "Nothing changed.")
+            return redirect("accounts:staff_list")
     member.refresh_from_db()
     return render(
         request,
         "accounts/staff_form.html",
         {"form": form, "member": member, "creating": False},
+        status=status,
     )
 
 

@@ -6,7 +6,10 @@ and only up to DOCUMENT_MAX_BYTES. Files go to the "private" storage, outside an
 served folder, under a random name.
 """
 
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,7 +17,23 @@ from django.core.files.storage import storages
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
 from django.template.defaultfilters import filesizeformat
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
+
+_DECODING = threading.Lock()
+
+
+@contextmanager
+def strict_image_decoding() -> Iterator[None]:
+    """Decode with Pillow's LOAD_TRUNCATED_IMAGES off. WeasyPrint turns it on for
+    the whole process when imported (weasyprint/images.py), after which a picture
+    cut off part-way would load, padded, and pass an upload check."""
+    with _DECODING:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 class DocumentRefusedError(ValueError):
@@ -65,6 +84,9 @@ def check_document(upload: UploadedFile) -> Kind:
         try:
             with Image.open(upload) as image:
                 image.verify()
+            upload.seek(0)
+            with strict_image_decoding(), Image.open(upload) as image:
+                image.load()  # every pixel: a scan cut off part-way fails here
         except (
             UnidentifiedImageError,
             Image.DecompressionBombError,

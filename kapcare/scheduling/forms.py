@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from kapcare.accounts.models import User
+from kapcare.lib.edit_forms import SeenForm
 from kapcare.patients.models import Patient
 from kapcare.scheduling.models import (
     Appointment,
@@ -158,7 +159,8 @@ class CancelForm(forms.Form):
     )
 
 
-class ContactPreferenceForm(forms.Form):
+class ContactPreferenceForm(SeenForm):
+    # A stale form must not turn messages back on after the patient opted out.
     by_email = forms.BooleanField(required=False, label="By email")
     by_sms = forms.BooleanField(required=False, label="By text message")
 

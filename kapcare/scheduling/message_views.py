@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -16,32 +16,55 @@ from kapcare.accounts.access import (
     staff_permission_required,
 )
 from kapcare.audit.services import Information
+from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
+from kapcare.lib.edit_forms import note_saved_values
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import get_own_chart, get_patient_for_user
 from kapcare.patients.models import Patient
 from kapcare.scheduling import notices, services
 from kapcare.scheduling.forms import ContactPreferenceForm
+from kapcare.scheduling.models import contact_preference_values
 
 BOOK = "scheduling.add_appointment"
 
 
-def _preference_form(request: HttpRequest, patient: Patient) -> ContactPreferenceForm:
+def _preference_form(
+    request: HttpRequest, patient: Patient, data: QueryDict | None = None
+) -> ContactPreferenceForm:
     preference = notices.preference_for(patient)
     return ContactPreferenceForm(
-        request.POST or None,
-        initial={"by_email": preference.by_email, "by_sms": preference.by_sms},
-    )
+        data if data is not None else request.POST or None,
+        initial={
+            "by_email": preference.by_email, "by_sms": preference.by_sms,
+            "seen": fingerprint(contact_preference_values(preference)),
+        },
+    )  # fmt: skip
 
 
 def _save(
     request: AuthenticatedHttpRequest, patient: Patient, form: ContactPreferenceForm
-) -> None:
-    notices.set_contact_preference(
-        request=request, patient=patient, by_email=form.cleaned_data["by_email"],
-        by_sms=form.cleaned_data["by_sms"], by=request.user,
-    )  # fmt: skip
+) -> ContactPreferenceForm | None:
+    """Save the choice; None when saved, else the form again with why not (someone
+    else saved first) and the current choice as `seen`, so saving again works."""
+    try:
+        notices.set_contact_preference(
+            request=request, patient=patient, by_email=form.cleaned_data["by_email"],
+            by_sms=form.cleaned_data["by_sms"], by=request.user,
+            seen=form.cleaned_data["seen"],
+        )  # fmt: skip
+    except ChangedMeanwhileError as exc:
+        fresh = Patient.objects.get(pk=patient.pk)
+        posted = request.POST.copy()
+        posted["seen"] = fingerprint(
+            contact_preference_values(notices.preference_for(fresh))
+        )
+        again = _preference_form(request, fresh, posted)
+        again.add_error(None, str(exc))
+        note_saved_values(again)
+        return again
     problem = notices.reach_problem(Patient.objects.get(pk=patient.pk))
     messages.success(request, "Saved. " + problem if problem else "Saved.")
+    return None
 
 
 @staff_permission_required(BOOK)
@@ -53,14 +76,17 @@ def contact_preference(
         summary="Viewed contact preferences",
     )  # fmt: skip
     form = _preference_form(request, patient)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        _save(request, patient, form)
-        return redirect("scheduling:contact_preference", patient_id=patient.pk)
+        refused = _save(request, patient, form)
+        if refused is None:
+            return redirect("scheduling:contact_preference", patient_id=patient.pk)
+        form, status = refused, 409
     context = {
         "patient": patient, "tab": "appointments", "form": form,
         "reach_problem": notices.reach_problem(patient),
     }  # fmt: skip
-    return render(request, "scheduling/contact_preference.html", context)
+    return render(request, "scheduling/contact_preference.html", context, status=status)
 
 
 @patient_portal_required
@@ -70,14 +96,17 @@ def my_contact_preference(request: AuthenticatedHttpRequest) -> HttpResponse:
         summary="Viewed their contact preferences in the portal",
     )  # fmt: skip
     form = _preference_form(request, patient)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        _save(request, patient, form)
-        return redirect("portal:contact_preference")
+        refused = _save(request, patient, form)
+        if refused is None:
+            return redirect("portal:contact_preference")
+        form, status = refused, 409
     context = {
         "patient": patient, "form": form, "portal": True,
         "reach_problem": notices.reach_problem(patient),
     }  # fmt: skip
-    return render(request, "scheduling/contact_preference.html", context)
+    return render(request, "scheduling/contact_preference.html", context, status=status)
 
 
 @login_not_required
@@ -90,9 +119,7 @@ def opt_out(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "scheduling/opt_out.html", {"invalid": True}, status=404)
     done = False
     if request.method == "POST":
-        notices.set_contact_preference(
-            request=request, patient=patient, by_email=False, by_sms=False, by=None
-        )
+        notices.stop_appointment_messages(request=request, patient=patient)
         done = True
     return render(request, "scheduling/opt_out.html", {"done": done})
 

@@ -2,10 +2,14 @@
 
 import uuid
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from kapcare.accounts.models import User
 
 
 class AppointmentType(models.Model):
@@ -106,6 +110,14 @@ class WorkingHours(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff_id} {self.weekday} {self.starts}-{self.ends}"
+
+
+def working_hours_values(staff: "User") -> list[object]:
+    """A staff member's weekly hours as the hours form shows them, row by row in a
+    fixed order (ids included: the form edits rows by id), for its lost-update
+    check."""
+    rows = WorkingHours.objects.filter(staff=staff).order_by("weekday", "starts", "pk")
+    return [f"{row.pk}:{row.weekday}:{row.starts}-{row.ends}" for row in rows]
 
 
 class TimeOff(models.Model):
@@ -315,6 +327,14 @@ class ContactPreference(models.Model):
     @property
     def opted_out(self) -> bool:
         return not (self.by_email or self.by_sms)
+
+
+def contact_preference_values(preference: ContactPreference | None) -> list[object]:
+    """What the contact preference form shows of the saved row, for its lost-update
+    check; "" while there is no row (the default, email only, is not saved)."""
+    if preference is None or preference._state.adding:
+        return [""]
+    return [preference.by_email, preference.by_sms]
 
 
 class AppointmentMessage(models.Model):

@@ -28,7 +28,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from kapcare.accounts.models import User
-from kapcare.audit.services import Action, Information, record_event
+from kapcare.audit.services import Action, Information, last_changed_by, record_event
+from kapcare.lib.concurrency import check_unchanged
 from kapcare.lib.sms import SmsError, send_sms
 from kapcare.measures.schedules import Repeat
 from kapcare.measures.services import open_links_for, send_event_questionnaires
@@ -39,6 +40,7 @@ from kapcare.scheduling.models import (
     AppointmentMessage,
     AppointmentType,
     ContactPreference,
+    contact_preference_values,
 )
 from kapcare.scheduling.reminders import reminder_due
 from kapcare.website.mail import clinic_sender, render_text
@@ -495,11 +497,46 @@ def set_contact_preference(
     by_email: bool,
     by_sms: bool,
     by: User | None,
+    seen: str | None,
 ) -> ContactPreference:
+    """Save the choice made on a contact preference form; raise ChangedMeanwhileError
+    when the saved choice changed after the form was opened (`seen` is the form's
+    fingerprint of it): a stale staff form must not turn messages back on after
+    the patient turned them off."""
+    return _save_contact_preference(
+        request=request, patient=patient, by_email=by_email, by_sms=by_sms, by=by,
+        seen=seen, checked=True,
+    )  # fmt: skip
+
+
+def stop_appointment_messages(
+    *, request: HttpRequest | None, patient: Patient
+) -> ContactPreference:
+    """The patient's one-click opt-out (the link in every message): both channels
+    off, whatever was saved before; withdrawing consent is never refused."""
+    return _save_contact_preference(
+        request=request, patient=patient, by_email=False, by_sms=False, by=None,
+        seen=None, checked=False,
+    )  # fmt: skip
+
+
+def _save_contact_preference(
+    *, request: HttpRequest | None, patient: Patient, by_email: bool, by_sms: bool,
+    by: User | None, seen: str | None, checked: bool,
+) -> ContactPreference:  # fmt: skip
     with transaction.atomic():
-        preference, _ = ContactPreference.objects.select_for_update().get_or_create(
-            patient=patient
-        )
+        # Staff, the patient and the opt-out link can save at once, and there may
+        # be no preference row to lock yet: the patient row is locked instead, so
+        # the check sees the last saved choice and no save is lost to another.
+        Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).first()
+        saved = ContactPreference.objects.filter(patient=patient).first()
+        if checked:
+            check_unchanged(
+                seen, contact_preference_values(saved),
+                what="the appointment message preference",
+                changed_by=_preference_changed_by(patient, saved),
+            )  # fmt: skip
+        preference = saved or ContactPreference(patient=patient)
         before = (preference.by_email, preference.by_sms)
         preference.by_email, preference.by_sms = by_email, by_sms
         preference.updated_at = timezone.now()
@@ -523,3 +560,12 @@ def set_contact_preference(
                 + (" and ".join(chosen) if chosen else "turned off"),
             )
     return preference
+
+
+def _preference_changed_by(patient: Patient, saved: ContactPreference | None) -> str:
+    """Who saved the preference last: the audit log's name, else the row's own
+    (a preference set when booking from a consultation request is not audited)."""
+    name = last_changed_by("contact_preference", patient.pk)
+    if not name and saved is not None and saved.updated_by is not None:
+        return saved.updated_by.display_name
+    return name

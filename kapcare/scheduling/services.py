@@ -16,9 +16,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from kapcare.accounts.models import User
-from kapcare.audit.services import Action, Information, record_event
+from kapcare.audit.services import Action, Information, last_changed_by, record_event
 from kapcare.intake import services as intake
 from kapcare.intake.models import ConsultationRequest
+from kapcare.lib.concurrency import check_unchanged
 from kapcare.lib.tokens import new_link_token
 from kapcare.patients import services as patients
 from kapcare.patients.models import Patient
@@ -33,6 +34,7 @@ from kapcare.scheduling.models import (
     Resource,
     TimeOff,
     WorkingHours,
+    working_hours_values,
 )
 from kapcare.website.models import PortalBooking, get_clinic_profile
 
@@ -387,9 +389,16 @@ def add_resource(*, request: HttpRequest | None, name: str, kind: str) -> Resour
 
 
 def save_working_hours(
-    *, request: HttpRequest | None, formset: Any, member: User
+    *, request: HttpRequest | None, formset: Any, member: User, seen: str | None
 ) -> None:
+    """Save the hours formset; raise ChangedMeanwhileError when the member's hours
+    changed after the form was opened (`seen` is its fingerprint of them)."""
     with transaction.atomic():
+        # Two admins editing one person's hours: the person's row is locked (there
+        # may be no hours rows to lock), then the hours are compared with what this
+        # editor saw, so a stale form cannot bring back hours someone removed.
+        User.objects.select_for_update(no_key=True).filter(pk=member.pk).first()
+        check_working_hours_seen(member=member, seen=seen)
         formset.save()
         blocks = ", ".join(
             f"{WEEKDAYS[b.weekday][:3]} {b.starts:%H:%M}–{b.ends:%H:%M}"
@@ -399,6 +408,16 @@ def save_working_hours(
             request, f"Set {member.display_name}'s working hours: {blocks or 'none'}",
             "user", member.pk,
         )  # fmt: skip
+
+
+def check_working_hours_seen(*, member: User, seen: str | None) -> None:
+    """Raise ChangedMeanwhileError unless the member's hours are still the ones the
+    form showed (`seen`). Also asked of a form that failed validation: a block
+    removed meanwhile makes it invalid before the save could say why."""
+    check_unchanged(
+        seen, working_hours_values(member), what="this staff member's weekly schedule",
+        changed_by=last_changed_by("user", member.pk),
+    )  # fmt: skip
 
 
 def add_time_off(

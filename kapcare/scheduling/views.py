@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from kapcare.accounts.access import (
     patient_portal_required,
     staff_permission_required,
 )
+from kapcare.accounts.models import User
 from kapcare.audit.services import (
     Action,
     Context,
@@ -27,6 +28,8 @@ from kapcare.audit.services import (
     record_events,
 )
 from kapcare.intake.models import ConsultationRequest
+from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
+from kapcare.lib.edit_forms import SeenForm, note_saved_values
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.lib.tokens import token_hash
 from kapcare.patients.access import (
@@ -56,6 +59,7 @@ from kapcare.scheduling.models import (
     BookingRequest,
     CalendarFeed,
     Resource,
+    working_hours_values,
 )
 
 BOOK = "scheduling.add_appointment"
@@ -288,12 +292,27 @@ def staff_hours_edit(request: AuthenticatedHttpRequest, user_id: str) -> HttpRes
     hours = HoursFormSet(
         request.POST if posted_hours else None, instance=member, prefix="hours"
     )
+    seen = _hours_seen(member, request.POST if posted_hours else None)
     away = TimeOffForm(request.POST if posted_away else None, prefix="away")
+    status = 200
     if request.method == "POST":
-        if posted_hours and hours.is_valid():
-            services.save_working_hours(request=request, formset=hours, member=member)
-            messages.success(request, "Working hours saved.")
-            return redirect("scheduling:staff_hours")
+        if posted_hours and seen.is_valid():
+            try:
+                if hours.is_valid():
+                    services.save_working_hours(
+                        request=request, formset=hours, member=member,
+                        seen=seen.cleaned_data["seen"],
+                    )  # fmt: skip
+                    messages.success(request, "Working hours saved.")
+                    return redirect("scheduling:staff_hours")
+                # Invalid, and perhaps because it is stale: then say that first.
+                services.check_working_hours_seen(
+                    member=member, seen=seen.cleaned_data["seen"]
+                )
+            except ChangedMeanwhileError as exc:
+                hours, seen = _hours_kept(request, member)
+                seen.add_error(None, str(exc))
+                status = 409
         if posted_away and away.is_valid():
             services.add_time_off(
                 request=request, member=member, starts_at=away.cleaned_data["starts_at"],
@@ -302,10 +321,40 @@ def staff_hours_edit(request: AuthenticatedHttpRequest, user_id: str) -> HttpRes
             messages.success(request, "Time off added.")
             return redirect("scheduling:staff_hours_edit", user_id=member.pk)
     context = {
-        "member": member, "hours": hours, "away": away,
+        "member": member, "hours": hours, "seen": seen, "away": away,
         "time_off": member.time_off.filter(ends_at__gte=timezone.now()),
     }  # fmt: skip
-    return render(request, "scheduling/staff_hours_edit.html", context)
+    return render(request, "scheduling/staff_hours_edit.html", context, status=status)
+
+
+def _hours_seen(member: User, data: QueryDict | None) -> SeenForm:
+    """The hours page's one `seen`: its fingerprint of the member's saved hours."""
+    initial = {"seen": fingerprint(working_hours_values(member))}
+    return SeenForm(data, prefix="hours", initial=initial)
+
+
+def _hours_kept(
+    request: AuthenticatedHttpRequest, member: User
+) -> tuple[Any, SeenForm]:
+    """The hours form again after someone else saved first: the editor's entries,
+    the saved value under each that differs, and the hours saved now as `seen`, so
+    that saving again goes through."""
+    posted = request.POST.copy()
+    posted["hours-seen"] = fingerprint(working_hours_values(member))
+    hours = HoursFormSet(posted, instance=member, prefix="hours")
+    for row in hours:
+        if not row.instance._state.adding:
+            note_saved_values(row)
+        elif row["id"].value():
+            # A block removed meanwhile: saving it again must be a choice too. This
+            # says so instead of the id field's "Select a valid choice".
+            row.errors.pop("id", None)
+            row.add_error(
+                None,
+                "Saved now: this block was removed. Tick “Delete” to leave it out, "
+                "or enter it again as a new block.",
+            )
+    return hours, _hours_seen(member, posted)
 
 
 @patient_portal_required

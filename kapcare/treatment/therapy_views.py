@@ -18,6 +18,7 @@ from kapcare.accounts.access import (
 )
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
+from kapcare.lib.edit_forms import note_saved_values
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import get_own_chart, get_patient_for_user
 from kapcare.treatment import therapy
@@ -142,6 +143,8 @@ def integration_edit(
             )  # fmt: skip
         except (therapy.TherapyError, ChangedMeanwhileError) as exc:
             form.add_error(None, str(exc))
+            if isinstance(exc, ChangedMeanwhileError):
+                note_saved_values(form)
         else:
             messages.success(
                 request, "Signed." if "sign" in request.POST else "Draft saved."

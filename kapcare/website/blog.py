@@ -2,17 +2,19 @@
 Markdown once (sanitised), keeps the search text and reading time, resizes a new
 picture, and is written to the audit log."""
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.http import HttpRequest
 from django.utils import timezone
 
 from kapcare.accounts.models import User
-from kapcare.audit.services import Action, Information, record_event
+from kapcare.audit.services import Action, Information, last_changed_by, record_event
+from kapcare.lib.concurrency import check_unchanged
 from kapcare.website.content import (
     plain_text,
     reading_minutes,
@@ -20,9 +22,19 @@ from kapcare.website.content import (
     slugify_title,
 )
 from kapcare.website.images import make_renditions
-from kapcare.website.models import Category, Post, SitePage, StaffProfile, Tag
+from kapcare.website.models import (
+    Category,
+    Post,
+    SitePage,
+    StaffProfile,
+    Tag,
+    post_values,
+    site_page_values,
+    staff_profile_values,
+)
 
 SEARCH_LIMIT = 100
+Item = TypeVar("Item", bound=models.Model)
 
 
 def _audit(
@@ -56,8 +68,10 @@ def save_post(
     tags: list[Tag],
     image_changed: bool,
     by: User | None,
+    seen: str | None = None,
 ) -> Post:
-    """Save a post from the editor (new or changed)."""
+    """Save a post from the editor (new or changed). A change is refused with
+    ChangedMeanwhileError unless `seen` is the fingerprint of the post as saved."""
     creating = post._state.adding
     post.body_html = render_markdown(post.body)
     post.reading_minutes = reading_minutes(post.body)
@@ -67,13 +81,18 @@ def save_post(
     if post.status == Post.Status.PUBLISHED and post.publish_at is None:
         post.publish_at = timezone.now()
     post.updated_at = timezone.now()
-    old_files: list[str] = []
-    if image_changed:
-        old_files = _files_of(Post.objects.filter(pk=post.pk).first())
-        post.image_renditions = (
-            make_renditions(post.featured_image, "blog") if post.featured_image else {}
-        )
     with transaction.atomic():
+        stored = _locked_unchanged(
+            Post, post, seen, post_values, "this post", "blog_post"
+        )
+        old_files: list[str] = []
+        if image_changed:  # resized after the check: a refused save leaves no copies
+            old_files = _files_of(stored)
+            post.image_renditions = (
+                make_renditions(post.featured_image, "blog")
+                if post.featured_image
+                else {}
+            )
         post.save()
         _discard_on_commit(old_files, keep=_files_of(post))
         post.categories.set(categories)
@@ -91,6 +110,23 @@ def save_post(
             post.pk, f"{'Wrote' if creating else 'Edited'} “{post.title}”{when}",
         )  # fmt: skip
     return post
+
+
+def _locked_unchanged(
+    model: type[Item], item: Item, seen: str | None,
+    values: Callable[[Item], list[object]], what: str, kind: str,
+) -> Item | None:  # fmt: skip
+    """The saved row of an edited item, locked, after checking that it is what the
+    editor saw (raises ChangedMeanwhileError); None for a new item."""
+    if item._state.adding:
+        return None
+    # Two editors of one item: the lock makes the check and the save one step, so
+    # the second save of a stale form is refused instead of undoing the first.
+    stored = model._default_manager.select_for_update().get(pk=item.pk)
+    check_unchanged(
+        seen, values(stored), what=what, changed_by=last_changed_by(kind, item.pk)
+    )
+    return stored
 
 
 def delete_post(*, request: HttpRequest | None, post: Post) -> None:
@@ -125,10 +161,16 @@ def _discard_on_commit(names: list[str], *, keep: list[str]) -> None:
         transaction.on_commit(discard)
 
 
-def save_page(*, request: HttpRequest | None, page: SitePage) -> SitePage:
+def save_page(
+    *, request: HttpRequest | None, page: SitePage, seen: str | None = None
+) -> SitePage:
+    """Save an edited page; ChangedMeanwhileError unless `seen` matches the saved one."""
     page.body_html = render_markdown(page.body)
     page.updated_at = timezone.now()
     with transaction.atomic():
+        _locked_unchanged(
+            SitePage, page, seen, site_page_values, "this page", "site_page"
+        )
         page.save()
         _audit(
             request, Action.UPDATE, "site_page", page.pk, f"Edited the {page.key} page"
@@ -137,17 +179,24 @@ def save_page(*, request: HttpRequest | None, page: SitePage) -> SitePage:
 
 
 def save_profile(
-    *, request: HttpRequest | None, profile: StaffProfile, photo_changed: bool
-) -> StaffProfile:
+    *, request: HttpRequest | None, profile: StaffProfile, photo_changed: bool,
+    seen: str | None = None,
+) -> StaffProfile:  # fmt: skip
+    """Save a team profile (new or changed); a change is refused with
+    ChangedMeanwhileError unless `seen` matches the profile as saved."""
     creating = profile._state.adding
     profile.updated_at = timezone.now()
-    old_files: list[str] = []
-    if photo_changed:
-        old_files = _files_of(StaffProfile.objects.filter(pk=profile.pk).first())
-        profile.photo_renditions = (
-            make_renditions(profile.photo, "team") if profile.photo else {}
-        )
     with transaction.atomic():
+        stored = _locked_unchanged(
+            StaffProfile, profile, seen, staff_profile_values,
+            "this team profile", "staff_profile",
+        )  # fmt: skip
+        old_files: list[str] = []
+        if photo_changed:  # resized after the check: a refused save leaves no copies
+            old_files = _files_of(stored)
+            profile.photo_renditions = (
+                make_renditions(profile.photo, "team") if profile.photo else {}
+            )
         profile.save()
         _discard_on_commit(old_files, keep=_files_of(profile))
         _audit(

@@ -5,9 +5,19 @@ from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.lib.canada import clean_canadian_phone, clean_postal_code
+from kapcare.lib.edit_forms import add_seen_field
 from kapcare.website.content import slugify_title
 from kapcare.website.images import check_picture
-from kapcare.website.models import ClinicProfile, Post, SitePage, StaffProfile
+from kapcare.website.models import (
+    ClinicProfile,
+    Post,
+    SitePage,
+    StaffProfile,
+    clinic_profile_values,
+    post_values,
+    site_page_values,
+    staff_profile_values,
+)
 
 
 class ClinicProfileForm(forms.ModelForm[ClinicProfile]):
@@ -27,6 +37,10 @@ class ClinicProfileForm(forms.ModelForm[ClinicProfile]):
             "alert_response_statement": forms.Textarea(attrs={"rows": 3}),
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        add_seen_field(self, clinic_profile_values)
+
     def clean_phone(self) -> str:
         return clean_canadian_phone(str(self.cleaned_data.get("phone", "")))
 
@@ -37,6 +51,8 @@ class ClinicProfileForm(forms.ModelForm[ClinicProfile]):
         logo = self.cleaned_data.get("logo")
         if logo and getattr(logo, "size", 0) > 1024 * 1024:
             raise forms.ValidationError("The logo must be under 1 MB.")
+        if logo and hasattr(logo, "content_type"):
+            check_picture(logo)  # served as uploaded: a real, whole picture only
         return logo
 
 
@@ -79,6 +95,7 @@ class PostForm(forms.ModelForm[Post]):
             self.fields["tag_names"].initial = ", ".join(
                 t.name for t in self.instance.tags.all()
             )
+        add_seen_field(self, post_values)
 
     def clean_featured_image(self) -> object:
         image = self.cleaned_data.get("featured_image")
@@ -121,6 +138,10 @@ class SitePageForm(forms.ModelForm[SitePage]):
             "lead": forms.Textarea(attrs={"rows": 2}),
         }
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        add_seen_field(self, site_page_values)
+
 
 class StaffProfileForm(forms.ModelForm[StaffProfile]):
     class Meta:
@@ -139,6 +160,7 @@ class StaffProfileForm(forms.ModelForm[StaffProfile]):
         user.queryset = User.objects.filter(
             kind=User.Kind.STAFF, is_active=True
         ).order_by("full_name")
+        add_seen_field(self, staff_profile_values)
 
     def clean_photo(self) -> object:
         photo = self.cleaned_data.get("photo")

@@ -10,6 +10,8 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from kapcare.lib.documents import strict_image_decoding
+
 WIDTHS = (480, 960, 1440)
 # MPO: the JPEG variant many phone cameras write (the first frame is used).
 ACCEPTED_FORMATS = {"JPEG", "MPO", "PNG", "WEBP"}
@@ -24,7 +26,7 @@ def check_picture(upload: UploadedFile) -> None:
         raise ValidationError("The picture must be under 10 MB.")
     try:
         upload.seek(0)
-        with Image.open(upload) as picture:
+        with strict_image_decoding(), Image.open(upload) as picture:
             kind = picture.format
             width, height = picture.size
             if kind not in ACCEPTED_FORMATS:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from kapcare.lib.canada import Province
 from kapcare.lib.phones import format_phone
+from kapcare.lib.storage import GeneratedName
 from kapcare.scheduling.reminders import parse_reminder_hours
 
 TIME_ZONE_CHOICES = [
@@ -46,7 +47,7 @@ class ClinicProfile(models.Model):
     """The clinic's identity, used by every page, email and printout (one row)."""
 
     name = models.CharField(max_length=150, default="Kapcare Clinic")
-    logo = models.ImageField(upload_to="clinic/", blank=True)
+    logo = models.ImageField(upload_to=GeneratedName("clinic"), blank=True)
     street_address = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100, blank=True, default="Toronto")
     province = models.CharField(
@@ -144,6 +145,20 @@ class ClinicProfile(models.Model):
         return [line for line in [self.street_address, city_line] if line]
 
 
+def clinic_profile_values(profile: ClinicProfile) -> list[object]:
+    """What the clinic details form shows, in a fixed order (the logo by its stored
+    name): the form's `seen` fingerprint and the save's lost-update check use it."""
+    return [
+        profile.name, profile.logo.name or "", profile.street_address, profile.city,
+        profile.province, profile.postal_code, profile.phone, profile.email,
+        profile.hours, profile.time_zone, profile.crisis_resources,
+        profile.alert_response_statement, profile.high_alert_deadline_minutes,
+        profile.moderate_alert_deadline_business_days, profile.relapse_warning_enabled,
+        profile.relapse_consecutive_measures, profile.first_contact_business_days,
+        profile.appointment_reminder_hours, profile.portal_booking,
+    ]  # fmt: skip
+
+
 def get_clinic_profile() -> ClinicProfile:
     profile, _ = ClinicProfile.objects.get_or_create(pk=1)
     return profile
@@ -171,7 +186,7 @@ class StaffProfile(models.Model):
         "role", max_length=120, blank=True, help_text="e.g. Medical director"
     )
     bio = models.TextField(blank=True, max_length=2000)
-    photo = models.ImageField(upload_to="originals/team/", blank=True)
+    photo = models.ImageField(upload_to=GeneratedName("originals/team"), blank=True)
     photo_renditions = models.JSONField(default=dict, blank=True, editable=False)
     on_team_page = models.BooleanField("show on the team page", default=True)
     order = models.PositiveSmallIntegerField(default=0)
@@ -182,6 +197,16 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}, {self.credentials}" if self.credentials else self.name
+
+
+def staff_profile_values(profile: StaffProfile) -> list[object]:
+    """What the team profile form shows (the photo by its stored name), in a fixed
+    order, for its lost-update check."""
+    return [
+        profile.name, profile.credentials, profile.role_title, profile.bio,
+        profile.photo.name or "", profile.on_team_page, profile.order,
+        profile.user_id or "",
+    ]  # fmt: skip
 
 
 class Category(models.Model):
@@ -237,7 +262,9 @@ class Post(models.Model):
     body = models.TextField(help_text="Markdown.")
     body_html = models.TextField(editable=False, default="")
     reading_minutes = models.PositiveSmallIntegerField(editable=False, default=1)
-    featured_image = models.ImageField(upload_to="originals/blog/", blank=True)
+    featured_image = models.ImageField(
+        upload_to=GeneratedName("originals/blog"), blank=True
+    )
     featured_image_alt = models.CharField(
         "featured image description (alt text)", max_length=200, blank=True
     )
@@ -290,6 +317,18 @@ class Post(models.Model):
         )
 
 
+def post_values(post: Post) -> list[object]:
+    """What the article editor shows of a saved post (the picture by its stored
+    name, topics by id, tags by name), in a fixed order, for its lost-update check."""
+    return [
+        post.title, post.slug, post.author_id, post.excerpt, post.body,
+        post.featured_image.name or "", post.featured_image_alt, post.status,
+        post.publish_at.isoformat() if post.publish_at else "",
+        sorted(post.categories.values_list("pk", flat=True)),
+        sorted(post.tags.values_list("name", flat=True)),
+    ]  # fmt: skip
+
+
 class SitePage(models.Model):
     """A clinic-editable page of the public site (home, services, team, FAQ,
     locations and hours, contact, privacy), written in Markdown."""
@@ -318,3 +357,8 @@ class SitePage(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+def site_page_values(page: SitePage) -> list[object]:
+    """What the page editor shows, in a fixed order, for its lost-update check."""
+    return [page.title, page.description, page.lead, page.body]

@@ -3,13 +3,14 @@ from django.contrib.sessions.models import Session
 from django.core.mail import EmailMessage
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
 from kapcare.audit.models import AuditEvent
-from tests.conftest import ClientFor
+from tests.conftest import ClientFor, make_staff, seen_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,13 +73,16 @@ def test_deactivating_ends_the_members_sessions(
 ) -> None:
     nurse_client = client_for(nurse)
     assert nurse_client.get(reverse("patients:patient_list")).status_code == 200
-    response = client_for(clinic_admin).post(
-        reverse("accounts:staff_edit", args=[nurse.pk]),
+    admin = client_for(clinic_admin)
+    url = reverse("accounts:staff_edit", args=[nurse.pk])
+    response = admin.post(
+        url,
         {
             "full_name": nurse.full_name,
             "email": nurse.email,
             "credentials": "",
             "roles": ["Nurse"],
+            "seen": seen_in(admin.get(url).content),
         },
     )
     assert response.status_code == 302
@@ -103,6 +107,7 @@ def test_admins_cannot_deactivate_themselves(
             "full_name": "Renamed Admin",
             "email": clinic_admin.email,
             "roles": [Role.CLINIC_ADMIN],
+            "seen": seen_in(page.content),
         },
     )
     clinic_admin.refresh_from_db()
@@ -113,13 +118,16 @@ def test_admins_cannot_deactivate_themselves(
 def test_role_changes_are_recorded_with_old_and_new(
     client_for: ClientFor, clinic_admin: User, front_desk: User
 ) -> None:
-    client_for(clinic_admin).post(
-        reverse("accounts:staff_edit", args=[front_desk.pk]),
+    admin = client_for(clinic_admin)
+    url = reverse("accounts:staff_edit", args=[front_desk.pk])
+    admin.post(
+        url,
         {
             "full_name": front_desk.full_name,
             "email": front_desk.email,
             "roles": ["Nurse"],
             "is_active": "on",
+            "seen": seen_in(admin.get(url).content),
         },
     )
     event = AuditEvent.objects.get(
@@ -195,15 +203,19 @@ def test_the_admin_can_email_a_new_set_password_link(
 def test_admins_cannot_change_their_own_roles(
     client_for: ClientFor, clinic_admin: User
 ) -> None:
-    client_for(clinic_admin).post(
-        reverse("accounts:staff_edit", args=[clinic_admin.pk]),
+    admin = client_for(clinic_admin)
+    url = reverse("accounts:staff_edit", args=[clinic_admin.pk])
+    response = admin.post(
+        url,
         {
             "full_name": clinic_admin.full_name,
             "email": clinic_admin.email,
             "roles": ["Physician"],
             "is_active": "on",
+            "seen": seen_in(admin.get(url).content),
         },
     )
+    assert response.status_code == 302
     clinic_admin.refresh_from_db()
     assert clinic_admin.role_names == ["Clinic admin"]
 
@@ -216,15 +228,77 @@ def test_the_old_address_hears_about_an_email_change(
     mailoutbox: list[EmailMessage],
 ) -> None:
     old = nurse.email
+    admin = client_for(clinic_admin)
+    url = reverse("accounts:staff_edit", args=[nurse.pk])
+    seen = seen_in(admin.get(url).content)
     with django_capture_on_commit_callbacks(execute=True):
-        client_for(clinic_admin).post(
-            reverse("accounts:staff_edit", args=[nurse.pk]),
+        admin.post(
+            url,
             {
                 "full_name": nurse.full_name,
                 "email": "new@example.com",
                 "roles": ["Nurse"],
                 "is_active": "on",
+                "seen": seen,
             },
         )
     assert [m.to for m in mailoutbox] == [[old]]
     assert "new@example.com" in str(mailoutbox[0].body)
+
+
+def _member_form(
+    member: User, seen: str | None, **changes: object
+) -> dict[str, object]:
+    """The staff form as posted; a None value leaves the field out."""
+    data: dict[str, object] = {
+        "full_name": member.full_name, "email": member.email,
+        "credentials": member.credentials, "roles": member.role_names,
+        "is_active": "on", "seen": seen,
+    }  # fmt: skip
+    data.update(changes)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def test_a_stale_form_cannot_reactivate_a_member_someone_deactivated(
+    client_for: ClientFor, clinic_admin: User, nurse: User
+) -> None:
+    other_admin = make_staff(Role.CLINIC_ADMIN)
+    url = reverse("accounts:staff_edit", args=[nurse.pk])
+    first, second = client_for(clinic_admin), client_for(other_admin)
+    seen_first = seen_in(first.get(url).content)
+    seen_second = seen_in(second.get(url).content)
+    deactivated = first.post(url, _member_form(nurse, seen_first, is_active=None))
+    assert deactivated.status_code == 302
+
+    stale = second.post(url, _member_form(nurse, seen_second, credentials="RN, BScN"))
+
+    assert stale.status_code == 409
+    body = stale.content.decode()
+    assert f"was changed by {escape(clinic_admin.display_name)}" in body
+    assert "nothing was saved" in body and 'role="alert"' in body
+    assert 'name="credentials" value="RN, BScN"' in body
+    assert "Saved now: no" in body  # under "Account active", ticked in the form
+    nurse.refresh_from_db()
+    assert (nurse.is_active, nurse.credentials) == (False, "")
+    again = second.post(
+        url, _member_form(nurse, seen_in(stale.content), credentials="RN, BScN")
+    )
+    assert again.status_code == 302
+    nurse.refresh_from_db()
+    assert (nurse.is_active, nurse.credentials) == (True, "RN, BScN")
+
+
+def test_a_staff_edit_without_what_it_saw_changes_nothing(
+    client_for: ClientFor, clinic_admin: User, nurse: User
+) -> None:
+    response = client_for(clinic_admin).post(
+        reverse("accounts:staff_edit", args=[nurse.pk]),
+        _member_form(nurse, None, is_active=None),
+    )
+    assert response.status_code == 200
+    assert b"does not say what it was opened with" in response.content
+    nurse.refresh_from_db()
+    assert nurse.is_active
+    assert not AuditEvent.objects.filter(
+        action=AuditEvent.Action.UPDATE, object_id=str(nurse.pk)
+    ).exists()

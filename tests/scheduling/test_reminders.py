@@ -2,6 +2,7 @@
 (time travel), changes and cancellations, contact preferences and opt-out, and no
 message sent twice however the worker dies."""
 
+import re
 from datetime import timedelta
 from unittest import mock
 
@@ -11,6 +12,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from icalendar import Calendar
 
 from kapcare.accounts.models import User
@@ -27,7 +29,7 @@ from kapcare.scheduling.models import (
     Resource,
 )
 from kapcare.website.models import get_clinic_profile
-from tests.conftest import ClientFor
+from tests.conftest import ClientFor, seen_in
 from tests.scheduling.test_booking import at, book, works_weekdays
 
 pytestmark = pytest.mark.django_db
@@ -265,9 +267,7 @@ def test_opting_out_after_a_message_was_queued_stops_it(
     rn: User, chair: Resource, patient_a: Patient
 ) -> None:
     book(patient_a, rn, at(9), resource=chair)
-    notices.set_contact_preference(
-        request=None, patient=patient_a, by_email=False, by_sms=False, by=None
-    )
+    notices.stop_appointment_messages(request=None, patient=patient_a)
     sweep()
     message = AppointmentMessage.objects.get()
     assert message.status == Status.SKIPPED
@@ -438,8 +438,12 @@ def test_contact_preferences_for_staff_and_the_patient(
 ) -> None:
     staff = client_for(front_desk)
     url = reverse("scheduling:contact_preference", args=[patient_a.pk])
-    assert staff.get(url).status_code == 200
-    response = staff.post(url, {"by_email": "on", "by_sms": "on"}, follow=True)
+    page = staff.get(url)
+    assert page.status_code == 200
+    response = staff.post(
+        url, {"by_email": "on", "by_sms": "on", "seen": seen_in(page.content)},
+        follow=True,
+    )  # fmt: skip
     assert b"the chart has no" not in response.content
     assert b"Saved." in response.content
     preference = ContactPreference.objects.get(patient=patient_a)
@@ -454,7 +458,7 @@ def test_contact_preferences_for_staff_and_the_patient(
         )
         == 1
     )
-    portal.post(own, {"by_sms": "on"})
+    portal.post(own, {"by_sms": "on", "seen": seen_in(portal.get(own).content)})
     preference.refresh_from_db()
     assert (preference.by_email, preference.by_sms) == (False, True)
     assert AuditEvent.objects.filter(
@@ -620,3 +624,71 @@ def test_a_series_cancelled_before_its_confirmation_went_sends_nothing(
     sweep()
     assert mail.outbox == []
     assert AppointmentMessage.objects.get().status == Status.SKIPPED
+
+
+def test_a_stale_staff_form_cannot_turn_messages_back_on_after_an_opt_out(
+    client_for: ClientFor, front_desk: User, patient_user: User, patient_a: Patient
+) -> None:
+    staff, portal = client_for(front_desk), client_for(patient_user)
+    url, own = (
+        reverse("scheduling:contact_preference", args=[patient_a.pk]),
+        reverse("portal:contact_preference"),
+    )
+    seen_staff = seen_in(staff.get(url).content)
+    opted_out = portal.post(own, {"seen": seen_in(portal.get(own).content)})
+    assert opted_out.status_code == 302
+
+    stale = staff.post(url, {"by_email": "on", "by_sms": "on", "seen": seen_staff})
+
+    assert stale.status_code == 409
+    body = stale.content.decode()
+    assert f"was changed by {escape(patient_user.display_name)}" in body
+    assert body.count("Saved now: no") == 2
+    assert re.search(r'<input type="checkbox" name="by_sms"[^>]* checked>', body)
+    assert notices.preference_for(Patient.objects.get(pk=patient_a.pk)).opted_out
+    again = staff.post(url, stale.context["form"].data.dict())
+    assert again.status_code == 302
+    preference = ContactPreference.objects.get(patient=patient_a)
+    assert (preference.by_email, preference.by_sms) == (True, True)
+
+
+def test_a_stale_portal_form_is_refused_after_staff_first_saved_a_choice(
+    client_for: ClientFor, front_desk: User, patient_user: User, patient_a: Patient
+) -> None:
+    staff, portal = client_for(front_desk), client_for(patient_user)
+    url, own = (
+        reverse("scheduling:contact_preference", args=[patient_a.pk]),
+        reverse("portal:contact_preference"),
+    )
+    seen_patient = seen_in(portal.get(own).content)
+    assert not ContactPreference.objects.filter(patient=patient_a).exists()
+    texts = {"by_sms": "on", "seen": seen_in(staff.get(url).content)}
+    assert staff.post(url, texts).status_code == 302
+
+    stale = portal.post(own, {"by_email": "on", "seen": seen_patient})
+
+    assert stale.status_code == 409
+    body = stale.content.decode()
+    assert f"was changed by {escape(front_desk.display_name)}" in body
+    preference = ContactPreference.objects.get(patient=patient_a)
+    assert (preference.by_email, preference.by_sms) == (False, True)
+    again = portal.post(own, {"by_email": "on", "seen": seen_in(stale.content)})
+    assert again.status_code == 302
+    preference.refresh_from_db()
+    assert (preference.by_email, preference.by_sms) == (True, False)
+
+
+def test_a_contact_preference_form_without_what_it_saw_changes_nothing(
+    client_for: ClientFor, front_desk: User, patient_user: User, patient_a: Patient
+) -> None:
+    for client, url in (
+        (
+            client_for(front_desk),
+            reverse("scheduling:contact_preference", args=[patient_a.pk]),
+        ),
+        (client_for(patient_user), reverse("portal:contact_preference")),
+    ):
+        response = client.post(url, {"by_sms": "on"})
+        assert response.status_code == 200
+        assert b"does not say what it was opened with" in response.content
+    assert not ContactPreference.objects.filter(patient=patient_a).exists()

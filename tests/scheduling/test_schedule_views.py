@@ -1,9 +1,10 @@
 """The schedule pages: access, audit, constant queries, conflicts explained."""
 
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from kapcare.accounts.models import User
 from kapcare.accounts.roles import Role
@@ -17,7 +18,7 @@ from kapcare.scheduling.models import (
     TimeOff,
     WorkingHours,
 )
-from tests.conftest import ClientFor, make_staff
+from tests.conftest import ClientFor, make_staff, seen_in
 from tests.factories import PatientFactory
 from tests.scheduling.test_booking import MONDAY, at, book, works_weekdays
 
@@ -143,7 +144,7 @@ def test_the_clinic_admin_sets_working_hours_time_off_and_chairs(
         "hours-MIN_NUM_FORMS": "0", "hours-MAX_NUM_FORMS": "1000",
         "hours-0-weekday": "0", "hours-0-starts": "08:00", "hours-0-ends": "16:00",
         "hours-1-weekday": "", "hours-1-starts": "", "hours-1-ends": "",
-        "save_hours": "1",
+        "save_hours": "1", "hours-seen": seen_in(client.get(url).content, "hours-seen"),
     }  # fmt: skip
     bad = client.post(url, {**form, "hours-0-ends": "07:00"})
     assert b"The end is before the start." in bad.content
@@ -237,3 +238,99 @@ def test_the_week_view_puts_each_appointment_under_its_day_and_chair(
     cells = row.split("<td>")[1:8]
     assert patient_a.display_name in cells[2]
     assert patient_a.display_name not in cells[0]
+
+
+def _hours_form(
+    seen: str, *rows: tuple[str, str, str, str], delete: int | None = None
+) -> dict[str, str]:
+    """The hours formset as posted: saved rows (id, weekday, starts, ends) first,
+    then new rows (no id), then one empty row; `delete` ticks a row's Delete."""
+    form = {
+        "hours-TOTAL_FORMS": str(len(rows) + 1),
+        "hours-INITIAL_FORMS": str(sum(1 for row in rows if row[0])),
+        "hours-MIN_NUM_FORMS": "0", "hours-MAX_NUM_FORMS": "1000",
+        "save_hours": "1", "hours-seen": seen,
+    }  # fmt: skip
+    for n, (pk, weekday, starts, ends) in enumerate([*rows, ("", "", "", "")]):
+        form |= {
+            f"hours-{n}-id": pk, f"hours-{n}-weekday": weekday,
+            f"hours-{n}-starts": starts, f"hours-{n}-ends": ends,
+        }  # fmt: skip
+    if delete is not None:
+        form[f"hours-{delete}-DELETE"] = "on"
+    return form
+
+
+def test_a_stale_hours_form_is_refused_and_keeps_its_entries(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    nurse = make_staff(Role.NURSE)
+    monday = WorkingHours.objects.create(
+        staff=nurse, weekday=0, starts=time(8), ends=time(16)
+    )
+    url = reverse("scheduling:staff_hours_edit", args=[nurse.pk])
+    first, second = client_for(clinic_admin), client_for(make_staff(Role.CLINIC_ADMIN))
+    seen_first = seen_in(first.get(url).content, "hours-seen")
+    seen_second = seen_in(second.get(url).content, "hours-seen")
+    shorter = _hours_form(seen_first, (str(monday.pk), "0", "08:00", "12:00"))
+    assert first.post(url, shorter).status_code == 302
+
+    stale = second.post(url, _hours_form(
+        seen_second, (str(monday.pk), "0", "08:00", "16:00"), ("", "1", "09:00", "17:00"),
+    ))  # fmt: skip
+
+    assert stale.status_code == 409
+    body = stale.content.decode()
+    assert f"was changed by {escape(clinic_admin.display_name)}" in body
+    assert 'name="hours-1-starts" value="09:00"' in body
+    assert "Saved now: 12:00" in body
+    assert [(h.weekday, h.ends) for h in WorkingHours.objects.filter(staff=nurse)] == [
+        (0, time(12))
+    ]
+    again = second.post(url, stale.context["hours"].data.dict())
+    assert again.status_code == 302
+    assert [
+        (h.weekday, h.starts, h.ends) for h in WorkingHours.objects.filter(staff=nurse)
+    ] == [(0, time(8), time(16)), (1, time(9), time(17))]
+
+
+def test_a_stale_hours_form_does_not_bring_back_a_removed_block(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    nurse = make_staff(Role.NURSE)
+    monday = WorkingHours.objects.create(
+        staff=nurse, weekday=0, starts=time(8), ends=time(16)
+    )
+    url = reverse("scheduling:staff_hours_edit", args=[nurse.pk])
+    first, second = client_for(clinic_admin), client_for(make_staff(Role.CLINIC_ADMIN))
+    seen_first = seen_in(first.get(url).content, "hours-seen")
+    seen_second = seen_in(second.get(url).content, "hours-seen")
+    row = (str(monday.pk), "0", "08:00", "16:00")
+    assert first.post(url, _hours_form(seen_first, row, delete=0)).status_code == 302
+
+    stale = second.post(url, _hours_form(seen_second, row, ("", "1", "09:00", "17:00")))
+
+    assert stale.status_code == 409
+    assert "this block was removed" in stale.content.decode()
+    assert "Select a valid choice" not in stale.content.decode()
+    assert not WorkingHours.objects.filter(staff=nurse).exists()
+    seen_now = seen_in(stale.content, "hours-seen")
+    again = second.post(
+        url, _hours_form(seen_now, row, ("", "1", "09:00", "17:00"), delete=0)
+    )
+    assert again.status_code == 302
+    assert [h.weekday for h in WorkingHours.objects.filter(staff=nurse)] == [1]
+
+
+def test_an_hours_form_without_what_it_saw_changes_nothing(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    nurse = make_staff(Role.NURSE)
+    form = _hours_form("", ("", "0", "08:00", "16:00"))
+    del form["hours-seen"]
+    response = client_for(clinic_admin).post(
+        reverse("scheduling:staff_hours_edit", args=[nurse.pk]), form
+    )
+    assert response.status_code == 200
+    assert b"does not say what it was opened with" in response.content
+    assert not WorkingHours.objects.filter(staff=nurse).exists()

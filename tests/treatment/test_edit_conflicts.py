@@ -84,6 +84,7 @@ def test_a_stale_protocol_form_cannot_put_a_limit_back(
     body = stale.content.decode()
     assert f"This protocol was changed by {physician.display_name}" in body
     assert 'value="95"' in body  # the second physician's entry is kept
+    assert "Saved now: 150" in body and "Saved now: 90" in body  # beside each entry
     protocol.refresh_from_db()
     assert (protocol.systolic_max, protocol.diastolic_max) == (150, 90)
     retry = second.post(

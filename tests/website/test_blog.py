@@ -17,14 +17,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from PIL import Image
 
 from kapcare.accounts.models import User
+from kapcare.accounts.roles import Role
 from kapcare.audit.models import AuditEvent
+from kapcare.lib.concurrency import fingerprint
 from kapcare.website import blog
 from kapcare.website.content import slugify_title
-from kapcare.website.models import Category, Post, SitePage, StaffProfile
-from tests.conftest import ClientFor
+from kapcare.website.models import Category, Post, SitePage, StaffProfile, post_values
+from tests.conftest import ClientFor, make_staff, seen_in
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +62,11 @@ def make_post(
         request=None, post=post, categories=[category] if category else [],
         tags=blog.tags_from_text("ketamine, research"), image_changed=False, by=None,
     )  # fmt: skip
+
+
+def saved_seen(post: Post) -> str:
+    """What an editor who opened the post now would have seen (its `seen`)."""
+    return fingerprint(post_values(Post.objects.get(pk=post.pk)))
 
 
 def png(width: int = 1600, height: int = 900) -> SimpleUploadedFile:
@@ -122,8 +130,9 @@ def test_saving_a_post_shows_it_at_once_through_the_cache(
     assert client.get(post.get_absolute_url()).headers["X-Site-Cache"] == "hit"
     post.title = "Second title"
     blog.save_post(
-        request=None, post=post, categories=[], tags=[], image_changed=False, by=None
-    )
+        request=None, post=post, categories=[], tags=[], image_changed=False, by=None,
+        seen=saved_seen(post),
+    )  # fmt: skip
     page = client.get(post.get_absolute_url())
     assert page.headers["X-Site-Cache"] == "miss" and b"Second title" in page.content
 
@@ -204,8 +213,9 @@ def test_a_post_page_previews_well_when_shared(
     post.featured_image = png()
     post.featured_image_alt = "A calm blue picture"
     blog.save_post(
-        request=None, post=post, categories=[], tags=[], image_changed=True, by=None
-    )
+        request=None, post=post, categories=[], tags=[], image_changed=True, by=None,
+        seen=saved_seen(post),
+    )  # fmt: skip
     response = client.get(post.get_absolute_url())
     page = Resources()
     page.feed(response.content.decode())
@@ -332,10 +342,11 @@ def test_clinicians_write_a_draft_then_publish_it(
         preview.status_code == 200
         and b"a draft; the public cannot see it" in preview.content
     )
-    edited = client.post(
-        reverse("website:post_edit", args=[post.pk]),
-        _form(author, status="published", featured_image=png(), featured_image_alt="Calm lake"),
-    )  # fmt: skip
+    url = reverse("website:post_edit", args=[post.pk])
+    edited = client.post(url, _form(
+        author, status="published", featured_image=png(), featured_image_alt="Calm lake",
+        seen=seen_in(client.get(url).content),
+    ))  # fmt: skip
     assert edited.status_code == 302, edited.content.decode()[-3000:]
     post.refresh_from_db()
     assert post.is_live and set(post.image_renditions) == {"480", "960", "1440"}
@@ -400,13 +411,15 @@ def test_deleting_asks_first_and_pages_are_for_clinic_admins(
         .status_code
         == 403
     )
+    faq = reverse("website:page_edit", args=["faq"])
     admin.post(
-        reverse("website:page_edit", args=["faq"]),
+        faq,
         {
             "title": "FAQ",
             "description": "Answers",
             "lead": "",
             "body": "## New\n\nText",
+            "seen": seen_in(admin.get(faq).content),
         },
     )
     assert b"<h2>New</h2>" in Client().get(reverse("website:faq")).content
@@ -487,8 +500,9 @@ def test_only_resized_copies_are_served_and_replaced_ones_are_removed(
     post.featured_image = png()
     post.featured_image_alt = "Blue"
     blog.save_post(
-        request=None, post=post, categories=[], tags=[], image_changed=True, by=None
-    )
+        request=None, post=post, categories=[], tags=[], image_changed=True, by=None,
+        seen=saved_seen(post),
+    )  # fmt: skip
     original, first_copies = post.featured_image.name, dict(post.image_renditions)
     assert original.startswith("originals/blog/")
     assert client.get(reverse("website:image", args=[original])).status_code == 404
@@ -497,8 +511,9 @@ def test_only_resized_copies_are_served_and_replaced_ones_are_removed(
     post.featured_image = png(900, 600)
     with django_capture_on_commit_callbacks(execute=True):
         blog.save_post(
-            request=None, post=post, categories=[], tags=[], image_changed=True, by=None
-        )
+            request=None, post=post, categories=[], tags=[], image_changed=True, by=None,
+            seen=saved_seen(post),
+        )  # fmt: skip
     assert not default_storage.exists(original)
     assert not any(default_storage.exists(name) for name in first_copies.values())
     assert all(default_storage.exists(name) for name in post.image_renditions.values())
@@ -607,3 +622,117 @@ def test_team_profiles_link_only_staff_accounts(
     )
     assert clinic_admin.full_name in page
     assert patient_user.full_name not in page
+
+
+# Two editors at once: the second save of a stale form is refused
+
+
+def test_a_stale_post_editor_is_refused_and_keeps_their_text(
+    client_for: ClientFor, physician: User, therapist: User, author: StaffProfile
+) -> None:
+    post = make_post(author, "Mindfulness and KAP", status=Post.Status.DRAFT)
+    url = reverse("website:post_edit", args=[post.pk])
+    first, second = client_for(physician), client_for(therapist)
+    seen_first = seen_in(first.get(url).content)
+    seen_second = seen_in(second.get(url).content)
+    published = first.post(url, _form(author, status="published", seen=seen_first))
+    assert published.status_code == 302
+
+    stale = second.post(url, _form(author, body="Her new paragraph.", seen=seen_second))
+
+    assert stale.status_code == 409
+    body = stale.content.decode()
+    assert f"Saved now: {Post.Status.PUBLISHED.label}" in body
+    assert f"was changed by {escape(physician.display_name)}" in body
+    assert "Her new paragraph." in body
+    post.refresh_from_db()
+    assert (post.status, post.body) == ("published", "## Before\n\nBreathe.")
+    again = second.post(url, stale.context["form"].data.dict())
+    assert again.status_code == 302
+    post.refresh_from_db()
+    assert post.body == "Her new paragraph."
+
+
+def test_a_stale_page_editor_is_refused_and_keeps_their_text(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    url = reverse("website:page_edit", args=["faq"])
+    first, second = client_for(clinic_admin), client_for(make_staff(Role.CLINIC_ADMIN))
+    seen_first = seen_in(first.get(url).content)
+    seen_second = seen_in(second.get(url).content)
+    page = SitePage.objects.get(key="faq")
+    form = {"title": page.title, "description": page.description, "lead": page.lead}
+    saved = first.post(url, {**form, "body": "First answer.", "seen": seen_first})
+    assert saved.status_code == 302
+
+    stale = second.post(url, {**form, "body": "Second answer.", "seen": seen_second})
+
+    assert stale.status_code == 409
+    body = stale.content.decode()
+    assert f"was changed by {escape(clinic_admin.display_name)}" in body
+    assert "Second answer." in body and "Saved now: First answer." in body
+    assert SitePage.objects.get(key="faq").body == "First answer."
+    again = second.post(
+        url, {**form, "body": "Second answer.", "seen": seen_in(body.encode())}
+    )
+    assert again.status_code == 302
+    assert SitePage.objects.get(key="faq").body == "Second answer."
+
+
+def test_a_stale_team_profile_cannot_put_someone_back_on_the_team_page(
+    client_for: ClientFor, clinic_admin: User, author: StaffProfile
+) -> None:
+    url = reverse("website:profile_edit", args=[author.pk])
+    first, second = client_for(clinic_admin), client_for(make_staff(Role.CLINIC_ADMIN))
+    seen_first = seen_in(first.get(url).content)
+    seen_second = seen_in(second.get(url).content)
+    form = {
+        "name": author.name, "credentials": author.credentials,
+        "role_title": author.role_title, "bio": "", "on_team_page": "on",
+        "order": "0", "user": "",
+    }  # fmt: skip
+    hidden = {**form, "on_team_page": "", "seen": seen_first}
+    assert first.post(url, hidden).status_code == 302
+
+    stale = second.post(url, {**form, "bio": "Leads the clinic.", "seen": seen_second})
+
+    assert stale.status_code == 409
+    body = stale.content.decode()
+    assert f"was changed by {escape(clinic_admin.display_name)}" in body
+    assert "Leads the clinic." in body and "Saved now: no" in body
+    author.refresh_from_db()
+    assert (author.on_team_page, author.bio) == (False, "")
+    again = second.post(url, stale.context["form"].data.dict())
+    assert again.status_code == 302
+    author.refresh_from_db()
+    assert author.bio == "Leads the clinic."
+
+
+@pytest.mark.parametrize("kind", ["post", "page", "profile"])
+def test_an_editor_form_without_what_it_saw_changes_nothing(
+    client_for: ClientFor, clinic_admin: User, author: StaffProfile, kind: str
+) -> None:
+    post = make_post(author, "Mindfulness and KAP")
+    url, form = {
+        "post": (
+            reverse("website:post_edit", args=[post.pk]),
+            _form(author, body="New"),
+        ),
+        "page": (
+            reverse("website:page_edit", args=["faq"]),
+            {"title": "FAQ", "description": "Answers", "lead": "", "body": "New"},
+        ),
+        "profile": (
+            reverse("website:profile_edit", args=[author.pk]),
+            {"name": "New", "order": "0", "user": "", "on_team_page": "on"},
+        ),
+    }[kind]
+    before = AuditEvent.objects.count()
+    response = client_for(clinic_admin).post(url, form)
+    assert response.status_code in (200, 400)
+    assert b"does not say what it was opened with" in response.content
+    assert AuditEvent.objects.count() == before
+    post.refresh_from_db()
+    author.refresh_from_db()
+    assert post.body != "New" and author.name != "New"
+    assert SitePage.objects.get(key="faq").body != "New"

@@ -5,21 +5,26 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 from PIL import Image
 
 from kapcare.accounts.models import User
+from kapcare.accounts.roles import Role
 from kapcare.audit.models import AuditEvent
+from kapcare.lib.concurrency import fingerprint
 from kapcare.patients.models import Patient
-from kapcare.website.models import get_clinic_profile
-from tests.conftest import ClientFor
+from kapcare.website.models import clinic_profile_values, get_clinic_profile
+from tests.conftest import ClientFor, make_staff, seen_in
 
 pytestmark = pytest.mark.django_db
 URL = reverse("website:clinic_settings")
 
 
 def _data(**changes: object) -> dict[str, object]:
+    """The form as posted, opened on the clinic details as they are now saved."""
     profile = get_clinic_profile()
     data: dict[str, object] = {
+        "seen": fingerprint(clinic_profile_values(profile)),
         "name": profile.name, "street_address": "", "city": "Toronto", "province": "ON",
         "postal_code": "", "phone": "", "email": "", "hours": "", "time_zone": "America/Toronto",
         "crisis_resources": profile.crisis_resources,
@@ -148,3 +153,42 @@ def test_reminder_hours_and_self_booking_are_the_clinics_to_set(
     profile = get_clinic_profile()
     assert profile.reminder_hours == (72, 2)
     assert profile.portal_booking == "self"
+
+
+def test_a_stale_form_cannot_revert_the_crisis_text(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    other_admin = make_staff(Role.CLINIC_ADMIN)
+    first, second = client_for(clinic_admin), client_for(other_admin)
+    seen_first = seen_in(first.get(URL).content)
+    stale_form = _data(hours="Monday 9 to 5", seen=seen_in(second.get(URL).content))
+    local_line = "Call 9-8-8 any time. Local crisis line 613-555-0100."
+    saved = first.post(URL, _data(crisis_resources=local_line, seen=seen_first))
+    assert saved.status_code == 302
+
+    stale = second.post(URL, stale_form)
+
+    assert stale.status_code == 409
+    body = stale.content.decode()
+    assert f"was changed by {escape(clinic_admin.display_name)}" in body
+    assert "Monday 9 to 5" in body
+    assert f"Saved now: {local_line}" in body
+    profile = get_clinic_profile()
+    assert (profile.crisis_resources, profile.hours) == (local_line, "")
+    kept = stale.context["form"].data.dict()
+    assert kept["seen"] == seen_in(stale.content) != stale_form["seen"]
+    again = second.post(URL, kept)
+    assert again.status_code == 302
+    assert get_clinic_profile().hours == "Monday 9 to 5"
+    assert AuditEvent.objects.filter(object_type="clinic_profile").count() == 2
+
+
+def test_clinic_details_without_what_the_form_saw_change_nothing(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    data = _data(hours="Monday 9 to 5")
+    del data["seen"]
+    response = client_for(clinic_admin).post(URL, data)
+    assert response.status_code == 200
+    assert b"does not say what it was opened with" in response.content
+    assert get_clinic_profile().hours == ""

@@ -1,0 +1,79 @@
+"""The form side of refusing lost updates (kapcare.lib.concurrency), shared by the
+clinic's edit pages: a hidden `seen` holding the fingerprint of what the form
+showed, and, when a save was refused because someone else saved first, the saved
+value under each entry that differs from it (the entries are kept, so the editor
+can check them and save again)."""
+
+from collections.abc import Callable
+from datetime import datetime, time
+from typing import Any, TypeVar
+
+from django import forms
+from django.db import models
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from kapcare.lib.concurrency import fingerprint
+
+STALE_FORM = (
+    "This form does not say what it was opened with, so nothing was saved. Open "
+    "the page again, then make your change."
+)
+
+M = TypeVar("M", bound=models.Model)
+
+
+def seen_field(initial: str = "") -> forms.CharField:
+    return forms.CharField(
+        widget=forms.HiddenInput, initial=initial,
+        error_messages={"required": STALE_FORM},
+    )  # fmt: skip
+
+
+class SeenForm(forms.Form):
+    """`seen` on its own: the base of a plain (not model) edit form, or beside a
+    formset, which has no single form to carry it."""
+
+    seen = seen_field()
+
+
+def add_seen_field(
+    form: forms.ModelForm[M], values: Callable[[M], list[object]]
+) -> None:
+    """Give the edit form of a saved row its hidden `seen`, the fingerprint of
+    `values(row)`. A new row has nothing to compare, so no field."""
+    if not form.instance._state.adding:
+        form.fields["seen"] = seen_field(fingerprint(values(form.instance)))
+
+
+def note_saved_values(form: forms.BaseForm) -> None:
+    """Under each entry of a re-shown form that differs from what is saved now (the
+    form's initial values), say what is saved: the refusal message promises it,
+    and saving the entries again must be a choice, not an accident (a stale
+    "by email" tick would turn messages back on for a patient who opted out)."""
+    for name in form.changed_data:
+        field = form.fields[name]
+        if field.widget.is_hidden or name == "DELETE":  # a formset's, not a value
+            continue
+        saved = form.get_initial_for_field(field, name)
+        form.add_error(name, f"Saved now: {_shown(field, saved)}")
+
+
+def _shown(field: forms.Field, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "nothing"
+    if isinstance(field, forms.BooleanField):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        return f"{timezone.localtime(value):%Y-%m-%d %H:%M}"
+    if isinstance(value, time):
+        return f"{value:%H:%M}"
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or "no file"
+    choices = getattr(field, "choices", None) or getattr(field.widget, "choices", None)
+    if choices is not None:
+        labels = {str(key): str(label) for key, label in choices}
+        picked = value if isinstance(value, list | tuple) else [value]
+        shown = [labels.get(str(getattr(v, "pk", v)), str(v)) for v in picked]
+        return ", ".join(shown)
+    return Truncator(" ".join(str(value).split())).chars(200) or "nothing"
