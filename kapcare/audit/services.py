@@ -204,13 +204,17 @@ def verify_audit_chain() -> tuple[int, ChainBreak | None]:
     return counted, broken
 
 
-def last_changed_by(object_type: str, object_id: object) -> str:
-    """Who last created or changed this object, by the audit log (for "changed by
-    X after you opened it"); "" when the log names no one."""
+def last_changed_by(
+    object_type: str, object_id: object, summary_prefix: str = ""
+) -> str:
+    """Who last created or changed this object (that part of it, by the summary's
+    start), by the audit log, for "changed by X after you opened it"; "" when the
+    log names no one."""
     event = (
         AuditEvent.objects.filter(
             object_type=object_type, object_id=str(object_id),
             action__in=[AuditEvent.Action.CREATE, AuditEvent.Action.UPDATE],
+            summary__startswith=summary_prefix,
         )
         .select_related("actor")
         .order_by("-seq")

@@ -164,7 +164,9 @@ def _save_and_maybe_sign(
                 "in another tab to compare, then save again.",
             )
             # the form shown again carries the current version, so the retry saves
-            form.data = {**form.data.dict(), "loaded_at": fresh.updated_at.isoformat()}  # type: ignore[attr-defined]
+            data = form.data.copy()  # type: ignore[attr-defined]
+            data["loaded_at"] = fresh.updated_at.isoformat()
+            form.data = data
             return None
         saved = form.save(commit=False)
         saved.updated_at = timezone.now()

@@ -35,5 +35,5 @@ def check_unchanged(
 ) -> None:
     """Raise ChangedMeanwhileError unless `seen` is the fingerprint of `values`.
     A missing `seen` (a form from before this check, or a forged post) is refused."""
-    if not seen or not hmac.compare_digest(seen, fingerprint(values)):
+    if not seen or not hmac.compare_digest(seen.encode(), fingerprint(values).encode()):
         raise ChangedMeanwhileError(what, changed_by)

@@ -1,8 +1,7 @@
 """The form side of refusing lost updates (kapcare.lib.concurrency), shared by the
 clinic's edit pages: a hidden `seen` holding the fingerprint of what the form
-showed, and, when a save was refused because someone else saved first, the saved
-value under each entry that differs from it (the entries are kept, so the editor
-can check them and save again)."""
+showed, and, when a save was refused because someone else saved first, what is
+saved now in each entry that differs, with the form's entry noted below it."""
 
 from collections.abc import Callable
 from datetime import datetime, time
@@ -47,16 +46,37 @@ def add_seen_field(
 
 
 def note_saved_values(form: forms.BaseForm) -> None:
-    """Under each entry of a re-shown form that differs from what is saved now (the
-    form's initial values), say what is saved: the refusal message promises it,
-    and saving the entries again must be a choice, not an accident (a stale
-    "by email" tick would turn messages back on for a patient who opted out)."""
+    """After a save refused because someone else saved first: put what is saved
+    now back into every entry that differs from it, with the form's entry in a
+    note below. Saving again then never reverts the colleague's change by
+    accident (a stale "by email" tick would turn messages back on for a patient
+    who opted out); re-applying an entry is a choice the editor makes."""
+    data = form.data.copy()  # type: ignore[attr-defined]
     for name in form.changed_data:
         field = form.fields[name]
-        if field.widget.is_hidden or name == "DELETE":  # a formset's, not a value
+        widget = field.widget
+        if (
+            widget.is_hidden
+            or name == "DELETE"
+            or isinstance(widget, forms.FileInput | forms.MultiWidget)
+        ):  # a formset's flag, a file (never refilled) or a compound widget
             continue
-        saved = form.get_initial_for_field(field, name)
-        form.add_error(name, f"Saved now: {_shown(field, saved)}")
+        entry = form[name].value()  # as the form had it
+        key = form.add_prefix(name)
+        saved = field.prepare_value(form.get_initial_for_field(field, name))
+        if isinstance(widget, forms.CheckboxInput):
+            if widget.check_test(saved):
+                data[key] = "on"
+            else:
+                data.pop(key, None)
+        else:
+            shown = widget.format_value(saved)
+            values = (
+                shown if isinstance(shown, list) else [] if shown is None else [shown]
+            )
+            data.setlist(key, [str(value) for value in values])
+        form.add_error(name, f"Not saved: this form had {_shown(field, entry)}.")
+    form.data = data
 
 
 def _shown(field: forms.Field, value: Any) -> str:

@@ -106,6 +106,7 @@ def caseload_rows(patients: list[Patient]) -> list[CaseloadRow]:
             patient__in=rows,
             assignment__isnull=False,
             assignment__stopped_at__isnull=True,
+            withdrawn_at__isnull=True,  # withdrawn by the clinic: not missed
             created_at__gte=now - OVERDUE_LOOKBACK,
         )
         .order_by("assignment_id", "due_on")

@@ -170,7 +170,9 @@ class HoursForm(forms.ModelForm[WorkingHours]):
         model = WorkingHours
         fields = ["weekday", "starts", "ends"]
         widgets = {
-            "weekday": forms.Select(choices=list(enumerate(WEEKDAY_NAMES))),
+            # a blank first choice: an untouched spare row sends no day, so it is
+            # left out instead of failing as a Monday with no times
+            "weekday": forms.Select(choices=[("", "Day…"), *enumerate(WEEKDAY_NAMES)]),
             "starts": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "ends": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }

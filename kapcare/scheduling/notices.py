@@ -530,7 +530,11 @@ def _save_contact_preference(
         # the check sees the last saved choice and no save is lost to another.
         Patient.objects.select_for_update(no_key=True).filter(pk=patient.pk).first()
         saved = ContactPreference.objects.filter(patient=patient).first()
-        if checked:
+        current = saved or ContactPreference(patient=patient)  # the default if none
+        turns_on = (by_email and not current.by_email) or (
+            by_sms and not current.by_sms
+        )
+        if checked and turns_on:  # turning messages off is never refused
             check_unchanged(
                 seen, contact_preference_values(saved),
                 what="the appointment message preference",

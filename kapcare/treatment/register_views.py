@@ -152,7 +152,10 @@ def lot_count(request: AuthenticatedHttpRequest, lot_id: str) -> HttpResponse:
                 witness=data["witness"], password=data["witness_password"],
                 by=request.user, seen=request.POST.get("seen", ""),
             )  # fmt: skip
-        except (services.TreatmentError, ChangedMeanwhileError) as exc:
+        except ChangedMeanwhileError as exc:
+            form.add_error(None, str(exc))
+            lot.refresh_from_db()
+        except services.TreatmentError as exc:
             form.add_error(None, str(exc))
         else:
             if count.discrepancy_mg:
@@ -164,12 +167,12 @@ def lot_count(request: AuthenticatedHttpRequest, lot_id: str) -> HttpResponse:
             else:
                 messages.success(request, "Count recorded: it matches the register.")
             return redirect("treatment:lot_detail", lot_id=lot.pk)
-    lot.refresh_from_db()
     context = {
         "lot": lot,
         "form": form,
         "title": "Count this lot",
         "button": "Record the count",
+        # what the page shows; a count with errors keeps the balance it was made on
         "seen": fingerprint([lot.balance_mg]),
     }
     return render(
@@ -256,5 +259,7 @@ def protocol_edit(request: AuthenticatedHttpRequest, protocol_id: str) -> HttpRe
             return redirect("treatment:protocol_list")
     saved = Protocol.objects.get(pk=protocol.pk)
     seen = fingerprint(services.protocol_shows(saved, ProtocolForm.Meta.fields))
+    if request.method == "POST" and status != 409:
+        seen = request.POST.get("seen", "")  # a form with errors: still what it saw
     context = {"form": form, "protocol": protocol, "seen": seen}
     return render(request, "treatment/protocol_form.html", context, status=status)

@@ -309,10 +309,17 @@ def _check_seen(fresh: DosingSession, step: str, seen: str | None) -> None:
         return
     what, shows = STEP_SHOWS[step]
     base = baseline(fresh) if step == "override" else None
-    check_unchanged(
-        seen, shows(fresh, base), what=what,
-        changed_by=last_changed_by("dosing_session", fresh.pk),
-    )  # fmt: skip
+    values = shows(fresh, base)
+    if fingerprint(values) == seen:
+        return
+    if step == "override" and base is not None:
+        who = base.recorded_by.display_name  # who took the reading now the baseline
+    elif step == "witness" and fresh.dose_calculated_by is not None:
+        who = fresh.dose_calculated_by.display_name
+    else:
+        prefix = "Pre-session checklist" if step == "checklist" else ""
+        who = last_changed_by("dosing_session", fresh.pk, prefix)
+    check_unchanged(seen, values, what=what, changed_by=who)
 
 
 CHECKLIST_FIELDS: tuple[str, ...] = (

@@ -133,6 +133,7 @@ def integration_edit(
             object_id=session.pk, summary="Read a psychotherapy note (to edit it)",
         )  # fmt: skip
     form = IntegrationForm(request.POST or None, instance=session, show_note=True)
+    conflict = False
     if request.method == "POST" and form.is_valid():
         try:
             therapy.update_integration_session(
@@ -144,6 +145,7 @@ def integration_edit(
         except (therapy.TherapyError, ChangedMeanwhileError) as exc:
             form.add_error(None, str(exc))
             if isinstance(exc, ChangedMeanwhileError):
+                conflict = True
                 note_saved_values(form)
         else:
             messages.success(
@@ -153,10 +155,12 @@ def integration_edit(
     saved_at = IntegrationSession.objects.values_list("updated_at", flat=True).get(
         pk=session.pk
     )
+    seen = fingerprint([saved_at])
+    if request.method == "POST" and not conflict:
+        seen = request.POST.get("seen", "")  # a form with errors: still what it saw
     context = {
         "patient": session.patient, "tab": "treatment", "form": form,
-        "dosing": session.dosing_session, "session": session,
-        "seen": fingerprint([saved_at]),
+        "dosing": session.dosing_session, "session": session, "seen": seen,
     }  # fmt: skip
     return render(
         request, "treatment/integration_form.html", context,

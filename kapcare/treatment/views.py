@@ -567,7 +567,11 @@ def session_step(
         if request.htmx
         else "treatment/session_detail.html"
     )
-    response = render(request, template, _session_context(request, session, bound))
+    context = _session_context(request, session, bound)
+    if step in bound and step in context["step_versions"]:
+        # entries shown again for correction: still checked against what they saw
+        context["step_versions"][step] = request.POST.get("seen", "")
+    response = render(request, template, context)
     if bound and not request.htmx:
         response.status_code = 400
     return response

@@ -2,7 +2,8 @@
 Markdown once (sanitised), keeps the search text and reading time, resizes a new
 picture, and is written to the audit log."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.core.files.storage import default_storage
@@ -81,18 +82,15 @@ def save_post(
     if post.status == Post.Status.PUBLISHED and post.publish_at is None:
         post.publish_at = timezone.now()
     post.updated_at = timezone.now()
-    with transaction.atomic():
+    copies = _resized(post.featured_image, "blog") if image_changed else None
+    with _discarded_if_refused(copies), transaction.atomic():
         stored = _locked_unchanged(
             Post, post, seen, post_values, "this post", "blog_post"
         )
         old_files: list[str] = []
-        if image_changed:  # resized after the check: a refused save leaves no copies
+        if copies is not None:
             old_files = _files_of(stored)
-            post.image_renditions = (
-                make_renditions(post.featured_image, "blog")
-                if post.featured_image
-                else {}
-            )
+            post.image_renditions = copies
         post.save()
         _discard_on_commit(old_files, keep=_files_of(post))
         post.categories.set(categories)
@@ -148,6 +146,23 @@ def _files_of(item: Post | StaffProfile | None) -> list[str]:
     return [*([original.name] if original else []), *copies.values()]
 
 
+def _resized(picture: Any, folder: str) -> dict[str, str]:
+    """The picture's resized copies, made before the save's transaction: on SQLite
+    that holds the one write lock of the whole database, and resizing takes a while."""
+    return make_renditions(picture, folder) if picture else {}
+
+
+@contextmanager
+def _discarded_if_refused(copies: dict[str, str] | None) -> Iterator[None]:
+    """Remove copies made for a save that did not happen (refused or failed)."""
+    try:
+        yield
+    except BaseException:
+        for name in (copies or {}).values():
+            default_storage.delete(name)
+        raise
+
+
 def _discard_on_commit(names: list[str], *, keep: list[str]) -> None:
     """Remove replaced pictures once the change is saved (never before: a rolled
     back save must keep its files)."""
@@ -186,17 +201,16 @@ def save_profile(
     ChangedMeanwhileError unless `seen` matches the profile as saved."""
     creating = profile._state.adding
     profile.updated_at = timezone.now()
-    with transaction.atomic():
+    copies = _resized(profile.photo, "team") if photo_changed else None
+    with _discarded_if_refused(copies), transaction.atomic():
         stored = _locked_unchanged(
             StaffProfile, profile, seen, staff_profile_values,
             "this team profile", "staff_profile",
         )  # fmt: skip
         old_files: list[str] = []
-        if photo_changed:  # resized after the check: a refused save leaves no copies
+        if copies is not None:
             old_files = _files_of(stored)
-            profile.photo_renditions = (
-                make_renditions(profile.photo, "team") if profile.photo else {}
-            )
+            profile.photo_renditions = copies
         profile.save()
         _discard_on_commit(old_files, keep=_files_of(profile))
         _audit(

@@ -12,6 +12,7 @@ from kapcare.accounts.roles import Role
 from kapcare.audit.models import AuditEvent
 from tests.conftest import ClientFor, make_staff, seen_in
 from tests.factories import UserFactory
+from tests.page_forms import form_as_shown
 
 pytestmark = pytest.mark.django_db
 
@@ -276,16 +277,18 @@ def test_a_stale_form_cannot_reactivate_a_member_someone_deactivated(
     body = stale.content.decode()
     assert f"was changed by {escape(clinic_admin.display_name)}" in body
     assert "nothing was saved" in body and 'role="alert"' in body
-    assert 'name="credentials" value="RN, BScN"' in body
-    assert "Saved now: no" in body  # under "Account active", ticked in the form
+    # what is saved now is in the form; what this form had is noted under it
+    assert "Not saved: this form had RN, BScN." in body
+    assert "Not saved: this form had yes." in body  # "Account active"
+    assert 'name="credentials" value="RN, BScN"' not in body
     nurse.refresh_from_db()
     assert (nurse.is_active, nurse.credentials) == (False, "")
-    again = second.post(
-        url, _member_form(nurse, seen_in(stale.content), credentials="RN, BScN")
-    )
-    assert again.status_code == 302
+    # saving the page as shown, with the credentials typed again, keeps her inactive
+    again = form_as_shown(body, "credentials")
+    again["credentials"] = "RN, BScN"
+    assert second.post(url, again).status_code == 302
     nurse.refresh_from_db()
-    assert (nurse.is_active, nurse.credentials) == (True, "RN, BScN")
+    assert (nurse.is_active, nurse.credentials) == (False, "RN, BScN")
 
 
 def test_a_staff_edit_without_what_it_saw_changes_nothing(

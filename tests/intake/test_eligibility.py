@@ -102,6 +102,9 @@ def _start(client_for: ClientFor, user: User, patient: Patient) -> str:
     return str(response["Location"])
 
 
+PAIR = ["psychosis", "breastfeeding"]
+
+
 def _form(**changes: str) -> dict[str, str]:
     data = {
         "episode_months": "30", "severity": "severe", "bp_systolic": "128",
@@ -219,12 +222,15 @@ def test_a_draft_saved_meanwhile_is_not_overwritten(
     opened = EligibilityAssessment.objects.get().updated_at.isoformat()
     client_for(physician).post(url, _form(rationale="Physician's version"))
     nurse_client = client_for(nurse)
-    late = nurse_client.post(url, _form(rationale="Nurse's", loaded_at=opened))
+    two_ticks = {**_form(rationale="Nurse's", loaded_at=opened), "precautions": PAIR}
+    late = nurse_client.post(url, two_ticks)
     body = late.content.decode()
     assert (
         f"{physician.display_name} saved this draft while you were editing it" in body
     )
-    assert "Nurse&#x27;s" in body  # the nurse's entries are kept
+    assert "Nurse&#x27;s" in body  # the nurse's entries are kept, every tick too
+    for code in PAIR:
+        assert re.search(rf'value="{code}"[^>]*checked', body), code
     assert EligibilityAssessment.objects.get().rationale == "Physician's version"
     # the form now carries the current version: saving again (after comparing) works
     current = re.search(r'name="loaded_at" value="([^"]+)"', body)

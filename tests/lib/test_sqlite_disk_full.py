@@ -33,6 +33,9 @@ def capped() -> Iterator[Callable[[], None]]:
 
     def cap() -> None:
         with connection.cursor() as cursor:
+            cursor.execute("VACUUM")  # no free pages left over from earlier tests
+            cursor.execute("PRAGMA freelist_count")
+            assert cursor.fetchone() == (0,)
             cursor.execute("PRAGMA page_count")
             (pages,) = cursor.fetchone()
             cursor.execute(f"PRAGMA max_page_count = {int(pages)}")

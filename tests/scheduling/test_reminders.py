@@ -643,13 +643,14 @@ def test_a_stale_staff_form_cannot_turn_messages_back_on_after_an_opt_out(
     assert stale.status_code == 409
     body = stale.content.decode()
     assert f"was changed by {escape(patient_user.display_name)}" in body
-    assert body.count("Saved now: no") == 2
-    assert re.search(r'<input type="checkbox" name="by_sms"[^>]* checked>', body)
+    assert body.count("Not saved: this form had yes.") == 2
+    assert not re.search(r'<input type="checkbox" name="by_sms"[^>]* checked>', body)
     assert notices.preference_for(Patient.objects.get(pk=patient_a.pk)).opted_out
+    # saving the page as shown keeps the patient's opt-out
     again = staff.post(url, stale.context["form"].data.dict())
     assert again.status_code == 302
     preference = ContactPreference.objects.get(patient=patient_a)
-    assert (preference.by_email, preference.by_sms) == (True, True)
+    assert (preference.by_email, preference.by_sms) == (False, False)
 
 
 def test_a_stale_portal_form_is_refused_after_staff_first_saved_a_choice(
@@ -692,3 +693,21 @@ def test_a_contact_preference_form_without_what_it_saw_changes_nothing(
         assert response.status_code == 200
         assert b"does not say what it was opened with" in response.content
     assert not ContactPreference.objects.filter(patient=patient_a).exists()
+
+
+def test_turning_messages_off_is_never_refused_as_stale(
+    client_for: ClientFor, front_desk: User, patient_user: User, patient_a: Patient
+) -> None:
+    """The patient phones to stop all messages; the front desk's page is stale
+    (the patient had just turned texts on): stopping everything still saves."""
+    staff, portal = client_for(front_desk), client_for(patient_user)
+    url, own = (
+        reverse("scheduling:contact_preference", args=[patient_a.pk]),
+        reverse("portal:contact_preference"),
+    )
+    seen_staff = seen_in(staff.get(url).content)
+    both = {"by_email": "on", "by_sms": "on", "seen": seen_in(portal.get(own).content)}
+    assert portal.post(own, both).status_code == 302
+    assert staff.post(url, {"seen": seen_staff}).status_code == 302
+    preference = ContactPreference.objects.get(patient=patient_a)
+    assert (preference.by_email, preference.by_sms) == (False, False)

@@ -20,6 +20,7 @@ from kapcare.scheduling.models import (
 )
 from tests.conftest import ClientFor, make_staff, seen_in
 from tests.factories import PatientFactory
+from tests.page_forms import form_as_shown
 from tests.scheduling.test_booking import MONDAY, at, book, works_weekdays
 
 pytestmark = pytest.mark.django_db
@@ -282,16 +283,18 @@ def test_a_stale_hours_form_is_refused_and_keeps_its_entries(
     assert stale.status_code == 409
     body = stale.content.decode()
     assert f"was changed by {escape(clinic_admin.display_name)}" in body
-    assert 'name="hours-1-starts" value="09:00"' in body
-    assert "Saved now: 12:00" in body
+    assert 'name="hours-1-starts" value="09:00"' in body  # the new block, kept
+    assert 'name="hours-0-ends" value="12:00"' in body  # Monday as saved now
+    assert "Not saved: this form had 16:00." in body
     assert [(h.weekday, h.ends) for h in WorkingHours.objects.filter(staff=nurse)] == [
         (0, time(12))
     ]
-    again = second.post(url, stale.context["hours"].data.dict())
+    shown = {**form_as_shown(body, "hours-TOTAL_FORMS"), "save_hours": "1"}
+    again = second.post(url, shown)
     assert again.status_code == 302
     assert [
         (h.weekday, h.starts, h.ends) for h in WorkingHours.objects.filter(staff=nurse)
-    ] == [(0, time(8), time(16)), (1, time(9), time(17))]
+    ] == [(0, time(8), time(12)), (1, time(9), time(17))]
 
 
 def test_a_stale_hours_form_does_not_bring_back_a_removed_block(
@@ -334,3 +337,20 @@ def test_an_hours_form_without_what_it_saw_changes_nothing(
     assert response.status_code == 200
     assert b"does not say what it was opened with" in response.content
     assert not WorkingHours.objects.filter(staff=nurse).exists()
+
+
+def test_the_hours_page_saves_as_a_browser_sends_it(
+    client_for: ClientFor, clinic_admin: User
+) -> None:
+    """Spare rows left untouched send no day (a blank first choice), so saving the
+    page as shown works; before, they came as Mondays with no times and failed."""
+    nurse = make_staff(Role.NURSE)
+    WorkingHours.objects.create(staff=nurse, weekday=0, starts=time(8), ends=time(16))
+    url = reverse("scheduling:staff_hours_edit", args=[nurse.pk])
+    client = client_for(clinic_admin)
+    shown = form_as_shown(client.get(url).content.decode(), "hours-TOTAL_FORMS")
+    shown["hours-0-ends"] = "15:00"
+    assert client.post(url, {**shown, "save_hours": "1"}).status_code == 302
+    assert [(h.weekday, h.ends) for h in WorkingHours.objects.filter(staff=nurse)] == [
+        (0, time(15))
+    ]

@@ -46,6 +46,7 @@ from tests.fhir.test_api import api, token_for
 from tests.treatment.conftest import request_by
 
 pytestmark = pytest.mark.django_db
+KAPCARE = Path(__file__).resolve().parents[2] / "kapcare"
 BASE64URL = string.ascii_letters + string.digits + "-_"
 
 
@@ -387,14 +388,14 @@ def test_secrets_are_never_compared_with_equals() -> None:
     assert _plain_secret_comparisons("ok = hmac.compare_digest(a_hash, b)") == []
     found = {
         str(path): hits
-        for path in Path("kapcare").rglob("*.py")
+        for path in KAPCARE.rglob("*.py")
         if "migrations" not in path.parts
         and (hits := _plain_secret_comparisons(path.read_text()))
     }
     assert found == {}
     lookups = re.findall(
         r"token_hash=([^,)\n]+)",
-        "".join(p.read_text() for p in Path("kapcare").rglob("*.py")),
+        "".join(p.read_text() for p in KAPCARE.rglob("*.py")),
     )
     assert lookups and all(
         "token_hash(" in value or value in {"hashed", "digest", "token_hash"}

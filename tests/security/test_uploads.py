@@ -31,7 +31,7 @@ from kapcare.patients.models import Patient
 from kapcare.website.models import Post, StaffProfile, get_clinic_profile
 from tests.conftest import make_staff, sign_in
 from tests.factories import PatientFactory
-from tests.security.page_forms import PageForm, forms_on
+from tests.page_forms import PageForm, forms_on
 
 pytestmark = pytest.mark.django_db
 

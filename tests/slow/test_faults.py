@@ -294,9 +294,8 @@ def test_postgresql_gone_for_a_while_loses_nothing(
         )
         address = urlsplit(database_url)
         proxy = CuttableProxy(address.hostname or "127.0.0.1", address.port or 5432)
-        proxied = address._replace(
-            netloc=f"{address.username}@127.0.0.1:{proxy.port}"
-        ).geturl()
+        login = address.netloc.rpartition("@")[0]
+        proxied = address._replace(netloc=f"{login}@127.0.0.1:{proxy.port}").geturl()
         paths: list[str] = world["links"]
         before, during = paths[:20], paths[20:40]
         with gunicorn(proxied, workers=2) as server:

@@ -83,8 +83,10 @@ def test_a_stale_protocol_form_cannot_put_a_limit_back(
     assert stale.status_code == 409
     body = stale.content.decode()
     assert f"This protocol was changed by {physician.display_name}" in body
-    assert 'value="95"' in body  # the second physician's entry is kept
-    assert "Saved now: 150" in body and "Saved now: 90" in body  # beside each entry
+    # the limits saved now are in the form, this form's entries noted under them
+    assert 'name="systolic_max" value="150"' in body
+    assert "Not saved: this form had 95." in body
+    assert "Not saved: this form had 140." in body
     protocol.refresh_from_db()
     assert (protocol.systolic_max, protocol.diastolic_max) == (150, 90)
     retry = second.post(
@@ -153,3 +155,23 @@ def test_an_integration_draft_from_another_tab_is_not_overwritten(
     assert "Old tab" in stale.content.decode()
     session.refresh_from_db()
     assert session.psychotherapy_note == "Long careful note"
+
+
+def test_a_stale_protocol_form_with_a_mistake_is_still_stale_once_corrected(
+    client_for: ClientFor, physician: User
+) -> None:
+    """Fixing a validation error does not make a stale form current: the page shown
+    with the error still carries the version the form was opened with."""
+    protocol = Protocol.objects.get(name=IV)
+    url = reverse("treatment:protocol_edit", args=[protocol.pk])
+    first, second = client_for(physician), client_for(make_staff(Role.PHYSICIAN))
+    first_seen, second_seen = seen_in(first.get(url)), seen_in(second.get(url))
+    first.post(url, _protocol_post(protocol, systolic_max=150, seen=first_seen))
+    mistake = second.post(
+        url, _protocol_post(protocol, usual_dose="5", max_dose="1", seen=second_seen)
+    )
+    assert mistake.status_code == 200 and seen_in(mistake) == second_seen
+    corrected = second.post(url, _protocol_post(protocol, seen=seen_in(mistake)))
+    assert corrected.status_code == 409
+    protocol.refresh_from_db()
+    assert protocol.systolic_max == 150

@@ -190,9 +190,9 @@ def test_an_override_is_of_the_baseline_on_screen(
     client = client_for(physician)
     seen = seen_on_page(client, session, "override")
     services.record_vitals(
-        request=request_by(nurse), session=session,
+        request=request_by(second_nurse), session=session,
         values={**HIGH_BP, "systolic": 210, "diastolic": 125},
-        taken_at=timezone.now(), is_baseline=True, by=nurse,
+        taken_at=timezone.now(), is_baseline=True, by=second_nurse,
     )  # fmt: skip
     answer = client.post(
         step(session, "override"),
@@ -200,7 +200,7 @@ def test_an_override_is_of_the_baseline_on_screen(
         headers=HTMX,
     )
     assert (
-        f"The baseline blood pressure was changed by {nurse.display_name}"
+        f"The baseline blood pressure was changed by {second_nurse.display_name}"
         in answer.content.decode()
     )
     session.refresh_from_db()

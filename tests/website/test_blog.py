@@ -642,15 +642,17 @@ def test_a_stale_post_editor_is_refused_and_keeps_their_text(
 
     assert stale.status_code == 409
     body = stale.content.decode()
-    assert f"Saved now: {Post.Status.PUBLISHED.label}" in body
+    # what is saved now is in the form, this form's entries noted under it
+    assert f"Not saved: this form had {Post.Status.DRAFT.label}." in body
     assert f"was changed by {escape(physician.display_name)}" in body
-    assert "Her new paragraph." in body
+    assert "Not saved: this form had Her new paragraph." in body
     post.refresh_from_db()
     assert (post.status, post.body) == ("published", "## Before\n\nBreathe.")
-    again = second.post(url, stale.context["form"].data.dict())
-    assert again.status_code == 302
+    again = stale.context["form"].data.dict()  # the page as shown ...
+    again["body"] = "Her new paragraph."  # ... with the paragraph pasted back
+    assert second.post(url, again).status_code == 302
     post.refresh_from_db()
-    assert post.body == "Her new paragraph."
+    assert (post.status, post.body) == ("published", "Her new paragraph.")
 
 
 def test_a_stale_page_editor_is_refused_and_keeps_their_text(
@@ -670,7 +672,8 @@ def test_a_stale_page_editor_is_refused_and_keeps_their_text(
     assert stale.status_code == 409
     body = stale.content.decode()
     assert f"was changed by {escape(clinic_admin.display_name)}" in body
-    assert "Second answer." in body and "Saved now: First answer." in body
+    assert "Not saved: this form had Second answer." in body
+    assert "First answer.</textarea>" in body
     assert SitePage.objects.get(key="faq").body == "First answer."
     again = second.post(
         url, {**form, "body": "Second answer.", "seen": seen_in(body.encode())}
@@ -699,13 +702,15 @@ def test_a_stale_team_profile_cannot_put_someone_back_on_the_team_page(
     assert stale.status_code == 409
     body = stale.content.decode()
     assert f"was changed by {escape(clinic_admin.display_name)}" in body
-    assert "Leads the clinic." in body and "Saved now: no" in body
+    assert "Not saved: this form had Leads the clinic." in body
+    assert "Not saved: this form had yes." in body  # "On the team page"
     author.refresh_from_db()
     assert (author.on_team_page, author.bio) == (False, "")
-    again = second.post(url, stale.context["form"].data.dict())
-    assert again.status_code == 302
+    again = stale.context["form"].data.dict()  # the page as shown, bio typed again
+    again["bio"] = "Leads the clinic."
+    assert second.post(url, again).status_code == 302
     author.refresh_from_db()
-    assert author.bio == "Leads the clinic."
+    assert (author.on_team_page, author.bio) == (False, "Leads the clinic.")
 
 
 @pytest.mark.parametrize("kind", ["post", "page", "profile"])

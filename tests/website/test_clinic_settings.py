@@ -171,15 +171,17 @@ def test_a_stale_form_cannot_revert_the_crisis_text(
     assert stale.status_code == 409
     body = stale.content.decode()
     assert f"was changed by {escape(clinic_admin.display_name)}" in body
-    assert "Monday 9 to 5" in body
-    assert f"Saved now: {local_line}" in body
+    assert "Not saved: this form had Monday 9 to 5." in body
+    assert f"{local_line}</textarea>" in body  # the crisis text saved now, shown
     profile = get_clinic_profile()
     assert (profile.crisis_resources, profile.hours) == (local_line, "")
     kept = stale.context["form"].data.dict()
     assert kept["seen"] == seen_in(stale.content) != stale_form["seen"]
+    kept["hours"] = "Monday 9 to 5"  # the one entry this admin meant, typed again
     again = second.post(URL, kept)
     assert again.status_code == 302
-    assert get_clinic_profile().hours == "Monday 9 to 5"
+    profile = get_clinic_profile()
+    assert (profile.crisis_resources, profile.hours) == (local_line, "Monday 9 to 5")
     assert AuditEvent.objects.filter(object_type="clinic_profile").count() == 2
 
 

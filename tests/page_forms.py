@@ -80,3 +80,11 @@ def forms_on(html: str) -> list[PageForm]:
     parser = _Forms()
     parser.feed(html)
     return parser.forms
+
+
+def form_as_shown(html: str, field: str) -> dict[str, str | list[str]]:
+    """The data of the page's form holding `field`, as a browser would send it."""
+    for form in forms_on(html):
+        if field in form.fields or field in form.file_fields:
+            return form.data()
+    raise AssertionError(f"no form with {field!r} on the page")
