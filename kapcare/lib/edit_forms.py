@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from django import forms
 from django.db import models
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from kapcare.lib.concurrency import fingerprint
@@ -75,7 +76,14 @@ def note_saved_values(form: forms.BaseForm) -> None:
                 shown if isinstance(shown, list) else [] if shown is None else [shown]
             )
             data.setlist(key, [str(value) for value in values])
-        form.add_error(name, f"Not saved: this form had {_shown(field, entry)}.")
+        if isinstance(widget, forms.Textarea) and entry:
+            # written text is kept whole, lines and all, to copy back if wanted
+            note = format_html(
+                'Not saved: this form had<span class="kept-text">{}</span>', entry
+            )
+            form.add_error(name, note)
+        else:
+            form.add_error(name, f"Not saved: this form had {_shown(field, entry)}.")
     form.data = data
 
 

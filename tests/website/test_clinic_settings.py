@@ -171,7 +171,9 @@ def test_a_stale_form_cannot_revert_the_crisis_text(
     assert stale.status_code == 409
     body = stale.content.decode()
     assert f"was changed by {escape(clinic_admin.display_name)}" in body
-    assert "Not saved: this form had Monday 9 to 5." in body
+    assert (
+        'Not saved: this form had<span class="kept-text">Monday 9 to 5</span>' in body
+    )
     assert f"{local_line}</textarea>" in body  # the crisis text saved now, shown
     profile = get_clinic_profile()
     assert (profile.crisis_resources, profile.hours) == (local_line, "")
