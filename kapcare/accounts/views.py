@@ -30,7 +30,7 @@ from kapcare.accounts.middleware import start_session_clock
 from kapcare.accounts.models import User, staff_account_values
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
-from kapcare.lib.edit_forms import note_saved_values
+from kapcare.lib.edit_forms import shown_again
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.website.context_processors import clinic_for
 from kapcare.website.mail import clinic_sender
@@ -311,15 +311,11 @@ def staff_edit(request: AuthenticatedHttpRequest, user_id: str) -> HttpResponse:
                 seen=data["seen"],
             )  # fmt: skip
         except ChangedMeanwhileError as exc:
-            # The editor's entries stay, each that differs with the saved value
-            # under it, and what is saved now becomes `seen`: saving again (after
-            # checking) goes through.
             member = User.objects.get(pk=member.pk)
-            posted = request.POST.copy()
-            posted["seen"] = fingerprint(staff_account_values(member))
-            form = StaffForm(posted, instance=member, editor=request.user)
-            form.add_error(None, str(exc))
-            note_saved_values(form)
+            form = shown_again(
+                lambda data: StaffForm(data, instance=member, editor=request.user),
+                request.POST, fingerprint(staff_account_values(member)), exc,
+            )  # fmt: skip
             status = 409
         else:
             messages.success(request, "Saved." if changed else "Nothing changed.")

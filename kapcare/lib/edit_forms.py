@@ -9,11 +9,12 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.db import models
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from kapcare.lib.concurrency import fingerprint
+from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
 
 STALE_FORM = (
     "This form does not say what it was opened with, so nothing was saved. Open "
@@ -21,6 +22,7 @@ STALE_FORM = (
 )
 
 M = TypeVar("M", bound=models.Model)
+F = TypeVar("F", bound=forms.BaseForm)
 
 
 def seen_field(initial: str = "") -> forms.CharField:
@@ -46,7 +48,7 @@ def add_seen_field(
         form.fields["seen"] = seen_field(fingerprint(values(form.instance)))
 
 
-def note_saved_values(form: forms.BaseForm) -> None:
+def show_saved_values(form: forms.BaseForm) -> None:
     """After a save refused because someone else saved first: put what is saved
     now back into every entry that differs from it, with the form's entry in a
     note below. Saving again then never reverts the colleague's change by
@@ -85,6 +87,21 @@ def note_saved_values(form: forms.BaseForm) -> None:
         else:
             form.add_error(name, f"Not saved: this form had {_shown(field, entry)}.")
     form.data = data
+
+
+def shown_again(
+    make: Callable[[QueryDict], F], posted: QueryDict, seen: str,
+    refusal: ChangedMeanwhileError,
+) -> F:  # fmt: skip
+    """The edit form again after someone else saved first: `make` binds it to what
+    was posted with `seen` now the saved version (so saving again goes through),
+    the refusal on top, and what is saved now in every entry that differs."""
+    data = posted.copy()
+    data["seen"] = seen
+    form = make(data)
+    form.add_error(None, str(refusal))
+    show_saved_values(form)
+    return form
 
 
 def _shown(field: forms.Field, value: Any) -> str:

@@ -17,7 +17,7 @@ from kapcare.accounts.access import (
 )
 from kapcare.audit.services import Information
 from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
-from kapcare.lib.edit_forms import note_saved_values
+from kapcare.lib.edit_forms import shown_again
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import get_own_chart, get_patient_for_user
 from kapcare.patients.models import Patient
@@ -44,8 +44,8 @@ def _preference_form(
 def _save(
     request: AuthenticatedHttpRequest, patient: Patient, form: ContactPreferenceForm
 ) -> ContactPreferenceForm | None:
-    """Save the choice; None when saved, else the form again with why not (someone
-    else saved first) and the current choice as `seen`, so saving again works."""
+    """Save the choice; None when saved, else the form again (shown_again) with
+    why not: someone else saved first."""
     try:
         notices.set_contact_preference(
             request=request, patient=patient, by_email=form.cleaned_data["by_email"],
@@ -54,14 +54,10 @@ def _save(
         )  # fmt: skip
     except ChangedMeanwhileError as exc:
         fresh = Patient.objects.get(pk=patient.pk)
-        posted = request.POST.copy()
-        posted["seen"] = fingerprint(
-            contact_preference_values(notices.preference_for(fresh))
-        )
-        again = _preference_form(request, fresh, posted)
-        again.add_error(None, str(exc))
-        note_saved_values(again)
-        return again
+        return shown_again(
+            lambda data: _preference_form(request, fresh, data), request.POST,
+            fingerprint(contact_preference_values(notices.preference_for(fresh))), exc,
+        )  # fmt: skip
     problem = notices.reach_problem(Patient.objects.get(pk=patient.pk))
     messages.success(request, "Saved. " + problem if problem else "Saved.")
     return None

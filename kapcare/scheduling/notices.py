@@ -540,7 +540,7 @@ def _save_contact_preference(
                 what="the appointment message preference",
                 changed_by=_preference_changed_by(patient, saved),
             )  # fmt: skip
-        preference = saved or ContactPreference(patient=patient)
+        preference = current
         before = (preference.by_email, preference.by_sms)
         preference.by_email, preference.by_sms = by_email, by_sms
         preference.updated_at = timezone.now()

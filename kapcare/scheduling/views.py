@@ -29,7 +29,7 @@ from kapcare.audit.services import (
 )
 from kapcare.intake.models import ConsultationRequest
 from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
-from kapcare.lib.edit_forms import SeenForm, note_saved_values
+from kapcare.lib.edit_forms import SeenForm, show_saved_values
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.lib.tokens import token_hash
 from kapcare.patients.access import (
@@ -336,15 +336,16 @@ def _hours_seen(member: User, data: QueryDict | None) -> SeenForm:
 def _hours_kept(
     request: AuthenticatedHttpRequest, member: User
 ) -> tuple[Any, SeenForm]:
-    """The hours form again after someone else saved first: the editor's entries,
-    the saved value under each that differs, and the hours saved now as `seen`, so
-    that saving again goes through."""
+    """The hours form again after someone else saved first: each saved block as it
+    is now (the form's entries noted under what differs, show_saved_values), new
+    blocks as entered, and the hours saved now as `seen`, so saving again goes
+    through."""
     posted = request.POST.copy()
     posted["hours-seen"] = fingerprint(working_hours_values(member))
     hours = HoursFormSet(posted, instance=member, prefix="hours")
     for row in hours:
         if not row.instance._state.adding:
-            note_saved_values(row)
+            show_saved_values(row)
         elif row["id"].value():
             # A block removed meanwhile: saving it again must be a choice too. This
             # says so instead of the id field's "Select a valid choice".

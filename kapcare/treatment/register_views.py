@@ -15,7 +15,7 @@ from django.utils import timezone
 from kapcare.accounts.access import staff_permission_required
 from kapcare.audit.services import Action, record_event
 from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
-from kapcare.lib.edit_forms import note_saved_values
+from kapcare.lib.edit_forms import show_saved_values
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import record_patients_listed
 from kapcare.patients.models import Patient
@@ -252,7 +252,7 @@ def protocol_edit(request: AuthenticatedHttpRequest, protocol_id: str) -> HttpRe
             )  # fmt: skip
         except ChangedMeanwhileError as exc:
             form.add_error(None, str(exc))
-            note_saved_values(form)
+            show_saved_values(form)
             status = 409
         else:
             messages.success(request, "Protocol saved.")

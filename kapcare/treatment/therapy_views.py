@@ -18,7 +18,7 @@ from kapcare.accounts.access import (
 )
 from kapcare.audit.services import Action, Information, record_event
 from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
-from kapcare.lib.edit_forms import note_saved_values
+from kapcare.lib.edit_forms import show_saved_values
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.patients.access import get_own_chart, get_patient_for_user
 from kapcare.treatment import therapy
@@ -146,7 +146,7 @@ def integration_edit(
             form.add_error(None, str(exc))
             if isinstance(exc, ChangedMeanwhileError):
                 conflict = True
-                note_saved_values(form)
+                show_saved_values(form)
         else:
             messages.success(
                 request, "Signed." if "sign" in request.POST else "Draft saved."

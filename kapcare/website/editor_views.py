@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from kapcare.accounts.access import staff_permission_required
 from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
-from kapcare.lib.edit_forms import note_saved_values
+from kapcare.lib.edit_forms import shown_again
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.website import blog
 from kapcare.website.content import render_markdown
@@ -82,16 +82,14 @@ def _kept(
     form_class: type[Form], request: AuthenticatedHttpRequest, saved: M,
     values: Callable[[M], list[object]], exc: ChangedMeanwhileError,
 ) -> Form:  # fmt: skip
-    """The form again after someone else saved first: the editor's entries, with
-    what is saved now as `seen` (so that saving again goes through) and why nothing
-    was saved. A chosen picture must be chosen again: browsers cannot refill it.
-    The form gets its own copy of `saved`, which the page keeps showing as saved."""
-    posted = request.POST.copy()
-    posted["seen"] = fingerprint(values(saved))
-    form = form_class(posted, instance=type(saved)._default_manager.get(pk=saved.pk))
-    form.add_error(None, str(exc))
-    note_saved_values(form)
-    return form
+    """The form again after someone else saved first (shown_again). A chosen picture
+    must be chosen again: browsers cannot refill it. The form gets its own copy of
+    `saved`, which the page keeps showing as saved."""
+    fresh = type(saved)._default_manager.get(pk=saved.pk)
+    return shown_again(
+        lambda data: form_class(data, instance=fresh), request.POST,
+        fingerprint(values(saved)), exc,
+    )  # fmt: skip
 
 
 @staff_permission_required("website.add_post")

@@ -8,7 +8,7 @@ from django.views.decorators.cache import cache_control
 
 from kapcare.accounts.access import otp_exempt, staff_permission_required
 from kapcare.lib.concurrency import ChangedMeanwhileError, fingerprint
-from kapcare.lib.edit_forms import note_saved_values
+from kapcare.lib.edit_forms import shown_again
 from kapcare.lib.http import AuthenticatedHttpRequest
 from kapcare.website.context_processors import clinic_for
 from kapcare.website.forms import ClinicProfileForm
@@ -48,16 +48,12 @@ def clinic_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
                 request=request, form=form, seen=form.cleaned_data["seen"]
             )
         except ChangedMeanwhileError as exc:
-            # The editor's entries stay, each that differs with the saved value
-            # under it, and what is saved now becomes `seen`: saving again (after
-            # checking) goes through. The page header shows the saved name again.
-            profile.refresh_from_db()
+            profile.refresh_from_db()  # the page header shows the saved name again
             current = ClinicProfile.objects.get(pk=profile.pk)
-            posted = request.POST.copy()
-            posted["seen"] = fingerprint(clinic_profile_values(current))
-            form = ClinicProfileForm(posted, instance=current)
-            form.add_error(None, str(exc))
-            note_saved_values(form)
+            form = shown_again(
+                lambda data: ClinicProfileForm(data, instance=current), request.POST,
+                fingerprint(clinic_profile_values(current)), exc,
+            )  # fmt: skip
             status = 409
         else:
             messages.success(
