@@ -79,14 +79,16 @@ def test_versions_can_be_neither_changed_nor_deleted(
 def test_the_patient_sees_and_prints_the_current_version(
     client_for: ClientFor, therapist: User, patient_user: User, patient_a: Patient
 ) -> None:
-    client_for(therapist).post(_edit(patient_a), _plan(0, coping_strategies="Walk"))
-    client_for(therapist).post(_edit(patient_a), _plan(1, coping_strategies="Swim"))
+    # words no Faker name contains ("Walk" matched a patient called Walker)
+    old, new = "Knit a scarf slowly", "Swim laps at the pool"
+    client_for(therapist).post(_edit(patient_a), _plan(0, coping_strategies=old))
+    client_for(therapist).post(_edit(patient_a), _plan(1, coping_strategies=new))
     client = client_for(patient_user)
     page = client.get(reverse("portal:safety_plan")).content.decode()
-    assert "Swim" in page and "Walk" not in page
+    assert new in page and old not in page
     assert "Step 2: Internal coping strategies" in page
     printable = client.get(reverse("portal:safety_plan_print")).content.decode()
-    assert "Swim" in printable and "data-print" in printable
+    assert new in printable and "data-print" in printable
     assert AuditEvent.objects.filter(
         patient=patient_a, actor=patient_user, action=AuditEvent.Action.PRINT
     ).exists()
